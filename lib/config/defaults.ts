@@ -1,0 +1,35 @@
+/**
+ * Pinned images used when the configuration names none. Each tag is a
+ * release of the image's own publisher; change them in the configuration,
+ * not here, to upgrade one deployment.
+ */
+export const DEFAULT_IMAGES = {
+  /** Ignition 8.3 reads database connections and other settings from configuration resources in its data directory. */
+  ignition: "inductiveautomation/ignition:8.3.0",
+  /** nginx stable; every directive the generated configuration uses also exists in nginx 1.22. */
+  nginx: "nginx:1.28.0-alpine",
+  /** cloudflared has `tunnel ready` for a healthcheck without a shell since 2025.x. */
+  cloudflared: "cloudflare/cloudflared:2025.9.1",
+  postgres: "postgres:17.6-bookworm",
+  /** PgBouncer 1.21 and later keep named prepared statements working in transaction pooling. */
+  pgbouncer: "edoburu/pgbouncer:v1.24.1-p1",
+} as const;
+
+/** Docker daemon used when neither the configuration nor a stack names one. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
+/** Shared networks that core creates, with subnets outside Docker's default address pools. */
+export const DEFAULT_OPERATIONS_NETWORK = { name: "operations-network", subnet: "10.213.0.0/24" } as const;
+export const DEFAULT_ROUTING_NETWORK = { name: "routing-network", subnet: "10.213.1.0/24" } as const;
+
+/** Container ports of every Ignition gateway. */
+export const IGNITION_PORTS = { http: 8088, https: 8043, gan: 8060 } as const;
+
+/** Port that each stack's nginx serves its public virtual hosts on, inside routing-network. */
+export const NGINX_PUBLIC_PORT = 80;
+
+/** Port that each stack's nginx serves local path routes on; the host port maps to it. */
+export const NGINX_LOCAL_PORT = 8080;
+
+/** cloudflared's metrics and readiness endpoint inside its container. */
+export const CLOUDFLARED_METRICS_ADDRESS = "127.0.0.1:20241";

@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { Document, isMap, LineCounter, parseDocument } from "yaml";
+import { z } from "zod";
+import { ConfigError, ConfigIssue, FieldPath } from "./errors";
+import type { Deployment } from "./model";
+import { DeploymentResolver } from "./resolve";
+import { configSchema } from "./schema";
+
+/** Environment variable that selects the configuration file by path. */
+export const CONFIG_ENV = "PROVEIT_CONFIG";
+
+/**
+ * Reads, validates and resolves a configuration file. Throws a
+ * `ConfigError` that lists every problem when the file is missing, is not
+ * YAML, breaks the schema, or breaks a rule that spans fields.
+ *
+ * @param file path of the YAML file, as it should appear in messages
+ */
+export function loadDeployment(file: string, environment: NodeJS.ProcessEnv = process.env): Deployment {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the file does not exist" : (error as Error).message;
+    throw new ConfigError(file, [
+      {
+        path: [],
+        message: `cannot read the configuration: ${reason}`,
+        fix: `check the path, or unset ${CONFIG_ENV} to use configs/default.yaml`,
+      },
+    ]);
+  }
+  return parseDeployment(text, file, environment);
+}
+
+/** Validates and resolves configuration text; `file` names it in messages. */
+export function parseDeployment(text: string, file: string, environment: NodeJS.ProcessEnv = process.env): Deployment {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      document.errors.map((error) => ({
+        path: [],
+        position: formatPosition(lineCounter, error.pos[0]),
+        message: `the file is not valid YAML: ${error.message.split("\n")[0]}`,
+        fix: "correct the YAML syntax at that position",
+      })),
+    );
+  }
+  if (!isMap(document.contents)) {
+    throw new ConfigError(file, [
+      {
+        path: [],
+        message: document.contents === null ? "the file is empty" : "the file must contain a YAML mapping at the top level",
+        fix: "start from configs/default.yaml, which shows every section",
+      },
+    ]);
+  }
+
+  const data: unknown = document.toJS();
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new ConfigError(
+      file,
+      parsed.error.issues.flatMap((issue) => describeSchemaIssue(issue, data)).map((issue) => locate(issue, document, lineCounter)),
+    );
+  }
+
+  const { deployment, issues } = new DeploymentResolver(parsed.data, file, environment).resolve();
+  if (!deployment) {
+    throw new ConfigError(file, issues.map((issue) => locate(issue, document, lineCounter)));
+  }
+  return deployment;
+}
+
+function valueAt(data: unknown, path: FieldPath): { found: boolean; value?: unknown } {
+  let current: unknown = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object" || !(segment in (current as object))) {
+      return { found: false };
+    }
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return { found: true, value: current };
+}
+
+function typeName(value: unknown): string {
+  if (value === null) {
+    return "null";
+  }
+  return Array.isArray(value) ? "list" : typeof value === "object" ? "mapping" : typeof value;
+}
+
+/** Turns one zod issue into issues of our own form, with a fix that suits the kind of mistake. */
+function describeSchemaIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
+  const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
+  const at = valueAt(data, path);
+  const withValue = (message: string, fix: string): ConfigIssue =>
+    at.found ? { path, message, fix, value: at.value } : { path, message, fix };
+
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => ({
+        path: [...path, key],
+        message: "unknown key",
+        fix: "remove it or correct its spelling; configs/schema.json lists the allowed keys",
+        value: valueAt(data, [...path, key]).value,
+      }));
+    case "invalid_type":
+      if (!at.found || at.value === undefined) {
+        return [{ path, message: `a required ${issue.expected} is missing`, fix: `add ${String(path[path.length - 1])}` }];
+      }
+      return [withValue(`expected ${issue.expected}, got ${typeName(at.value)}`, `write a ${issue.expected} here`)];
+    case "invalid_value":
+      return [withValue(`must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`, "use one of the listed values")];
+    case "too_small":
+    case "too_big":
+      return [withValue(issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, "must be "), "use a value within the limit")];
+    case "invalid_union":
+      return [withValue(unionMessage(path), "see configs/schema.json for the accepted forms")];
+    case "invalid_format":
+      return [withValue(formatMessage(issue), "correct the value")];
+    default:
+      return [withValue(issue.message, "correct the value")];
+  }
+}
+
+function unionMessage(path: FieldPath): string {
+  const field = String(path[path.length - 1] ?? "");
+  if (/port|hostPort|http|https|gan/i.test(field) || path.includes("ports")) {
+    return "must be a port number (1 to 65535), or { port, bind } with an IPv4 bind address";
+  }
+  return "does not match any accepted form";
+}
+
+function formatMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code !== "invalid_format") {
+    return issue.message;
+  }
+  switch (issue.format) {
+    case "ipv4":
+      return "must be an IPv4 address such as 127.0.0.1";
+    case "cidrv4":
+      return "must be an IPv4 subnet such as 10.213.2.0/24";
+    default:
+      return issue.message;
+  }
+}
+
+function formatPosition(lineCounter: LineCounter, offset: number): string {
+  const { line, col } = lineCounter.linePos(offset);
+  return `${line}:${col}`;
+}
+
+/** Adds the line and column of the issue's field, or of its nearest parent present in the file. */
+function locate(issue: ConfigIssue, document: Document, lineCounter: LineCounter): ConfigIssue {
+  for (let length = issue.path.length; length >= 0; length--) {
+    const node = document.getIn(issue.path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    if (node && node.range) {
+      return { ...issue, position: formatPosition(lineCounter, node.range[0]) };
+    }
+  }
+  return issue;
+}

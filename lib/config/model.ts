@@ -1,0 +1,152 @@
+import type { HealthcheckConfig, StackId } from "./schema";
+
+/**
+ * The deployment after validation and defaults: every value the constructs
+ * need, with names, addresses, hostnames and ports worked out. Only enabled
+ * stacks and services appear here.
+ */
+export interface Deployment {
+  /** Configuration file the deployment was read from, as the user named it. */
+  readonly file: string;
+  readonly domain: string;
+  readonly hostnameStyle: "nested" | "flat";
+  readonly timezone: string;
+  readonly backend: BackendSettings;
+  readonly operationsNetwork: NetworkSpec;
+  readonly routingNetwork: NetworkSpec;
+  /** Enabled stacks, core first. */
+  readonly stacks: readonly StackSpec[];
+}
+
+export type BackendSettings =
+  | { readonly type: "local"; readonly directory: string }
+  | {
+      readonly type: "cloud";
+      readonly organization: string;
+      readonly workspacePrefix: string;
+      readonly hostname: string;
+      readonly project?: string;
+    };
+
+export interface NetworkSpec {
+  readonly name: string;
+  readonly subnet: string;
+  readonly gateway: string;
+  /** Range Docker assigns to containers without a fixed address. */
+  readonly dynamicRange: string;
+}
+
+/** A port published on the Docker host. */
+export interface PublishedPort {
+  readonly internal: number;
+  readonly external: number;
+  readonly ip: string;
+  readonly protocol: "tcp" | "udp";
+}
+
+/** What every container of a stack has: its names and its fixed address on the stack network. */
+export interface ContainerSpec {
+  /** Key of the container in its stack, such as `ignition-frontend-01`. */
+  readonly key: string;
+  readonly containerName: string;
+  /** Alias on the stack network. */
+  readonly alias: string;
+  /** Alias on the shared networks, unique across stacks, such as `mes-nginx`. */
+  readonly sharedAlias: string;
+  /** Fixed IPv4 address on the stack network. */
+  readonly address: string;
+  readonly ports: readonly PublishedPort[];
+}
+
+export interface GatewaySpec extends ContainerSpec {
+  /** Key of the gateway entry in the configuration; equal to `key` unless the gateway is a pool member. */
+  readonly poolKey: string;
+  /** Member number in its pool, starting at 1. */
+  readonly member: number;
+  readonly image: string;
+  readonly edition: "standard" | "edge" | "maker";
+  readonly modules: readonly string[];
+  readonly memory?: string;
+  /** Database and role of this gateway in the shared database. */
+  readonly databaseName: string;
+  /** Public hostname of this gateway alone, if any. */
+  readonly publicHostname?: string;
+  /** Public hostname of its pool (or of the gateway), used in redirects. */
+  readonly poolHostname?: string;
+}
+
+export interface ServiceSpec extends ContainerSpec {
+  readonly image: string;
+  readonly pull: boolean;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly generatedSecrets: readonly string[];
+  readonly volumes: readonly { readonly name: string; readonly path: string }[];
+  readonly command?: readonly string[];
+  readonly healthcheck?: HealthcheckConfig;
+  readonly operationsNetwork: boolean;
+  readonly memory?: string;
+}
+
+export interface PgbouncerSpec extends ContainerSpec {
+  readonly image: string;
+  readonly poolMode: "session" | "transaction";
+  readonly defaultPoolSize: number;
+}
+
+export interface DatabaseSpec extends ContainerSpec {
+  readonly shared: boolean;
+  readonly image: string;
+  readonly volume: string;
+  /** Application databases that are not gateways', each with a role of the same name. */
+  readonly databases: readonly string[];
+  readonly pgbouncer?: PgbouncerSpec;
+}
+
+export interface UpstreamMember {
+  readonly containerName: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+}
+
+/** One way into a service through the stack's nginx. */
+export interface RouteSpec {
+  /** Upstream group name, unique in the stack. */
+  readonly key: string;
+  /** Public virtual host, if any. */
+  readonly hostname?: string;
+  /** Path on the local port, if any; `/` is the local port's default. */
+  readonly localPath?: string;
+  readonly members: readonly UpstreamMember[];
+  /** Keep each client on one member (Perspective sessions live on one gateway). */
+  readonly sticky: boolean;
+}
+
+export interface NginxSpec extends ContainerSpec {
+  readonly image: string;
+  /** Fixed address on routing-network. */
+  readonly routingAddress: string;
+}
+
+export interface TunnelSpec {
+  readonly containerName: string;
+  readonly image: string;
+  /** Fixed address on routing-network; nginx trusts `CF-Connecting-IP` from it only. */
+  readonly routingAddress: string;
+}
+
+export interface StackSpec {
+  readonly id: StackId;
+  /** Subdomain label in public hostnames. */
+  readonly label: string;
+  readonly dockerHost: string;
+  /** The stack network; core's is operations-network. */
+  readonly network: NetworkSpec;
+  readonly nginx: NginxSpec;
+  /** Present when the stack is published through Cloudflare. */
+  readonly tunnel?: TunnelSpec;
+  readonly databases: readonly DatabaseSpec[];
+  readonly gateways: readonly GatewaySpec[];
+  readonly services: readonly ServiceSpec[];
+  readonly routes: readonly RouteSpec[];
+}

@@ -1,0 +1,80 @@
+import { Container } from "@cdktf/provider-docker/lib/container";
+import { TerraformProvider } from "cdktf";
+import { Construct } from "constructs";
+import { NGINX_LOCAL_PORT, NGINX_PUBLIC_PORT } from "../config/defaults";
+import { NGINX_HEALTH_PATH, NginxRoute, renderNginxConfig } from "../rendering/nginx-conf";
+import { ContainerImage } from "./container-image";
+import { HARDENED_CONTAINER, HostPortMapping, NetworkAttachment, toHealthcheck, toNetworksAdvanced, toPorts } from "./container-defaults";
+
+export interface StackNginxProps {
+  /** Stack id, used in upstream names and comments. */
+  readonly stack: string;
+  readonly containerName: string;
+  readonly image: ContainerImage;
+
+  /** Networks to join: the stack network(s) and routing-network. */
+  readonly networks: NetworkAttachment[];
+
+  /** Services reached through this proxy. */
+  readonly routes: NginxRoute[];
+
+  /**
+   * Host port of the local entry point, mapped to the container's 8080.
+   * @default - not published
+   */
+  readonly localPort?: HostPortMapping;
+
+  /**
+   * Address of the stack's cloudflared on routing-network; only its requests may set the client address.
+   * @default - no trusted proxy
+   */
+  readonly trustedProxy?: string;
+
+  /**
+   * @default - the stack's default Docker provider
+   */
+  readonly provider?: TerraformProvider;
+}
+
+/**
+ * A stack's nginx reverse proxy. Its configuration is rendered from the
+ * routes and uploaded into the container, so it needs no file on the Docker
+ * host; a change of routes replaces the container.
+ */
+export class StackNginx extends Construct {
+  public readonly container: Container;
+  /** The rendered `nginx.conf`. */
+  public readonly configuration: string;
+
+  constructor(scope: Construct, id: string, props: StackNginxProps) {
+    super(scope, id);
+    this.configuration = renderNginxConfig({
+      stack: props.stack,
+      routes: props.routes,
+      publicPort: NGINX_PUBLIC_PORT,
+      localPort: NGINX_LOCAL_PORT,
+      trustedProxy: props.trustedProxy,
+    });
+
+    this.container = new Container(this, "container", {
+      ...HARDENED_CONTAINER,
+      provider: props.provider,
+      name: props.containerName,
+      image: props.image.bind(this, props.provider),
+      hostname: props.containerName,
+      upload: [{ file: "/etc/nginx/nginx.conf", content: this.configuration }],
+      networksAdvanced: toNetworksAdvanced(props.networks),
+      ports: toPorts(props.localPort ? [props.localPort] : []),
+      healthcheck: toHealthcheck({
+        test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${NGINX_LOCAL_PORT}${NGINX_HEALTH_PATH}`],
+        intervalSeconds: 10,
+        timeoutSeconds: 3,
+        retries: 3,
+        startPeriodSeconds: 5,
+      }),
+      // cloudflared starts only once this container reports healthy.
+      wait: true,
+      waitTimeout: 120,
+    });
+  }
+}

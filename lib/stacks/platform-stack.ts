@@ -1,0 +1,240 @@
+import { Network } from "@cdktf/provider-docker/lib/network";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
+import { NGINX_PUBLIC_PORT } from "../config/defaults";
+import { ContainerImage } from "../constructs/container-image";
+import { HostPortMapping, NetworkAttachment } from "../constructs/container-defaults";
+import { IgnitionGateway } from "../constructs/ignition-gateway";
+import { ServiceContainer } from "../constructs/service-container";
+import { SharedDatabase } from "../constructs/shared-database";
+import { StackNginx } from "../constructs/stack-nginx";
+import { TunnelStack } from "../constructs/tunnel-stack";
+import { BackendLocation, configureBackend } from "./backend";
+
+export interface PlatformStackProps {
+  readonly deployment: Deployment;
+  readonly spec: StackSpec;
+  readonly backend: BackendLocation;
+
+  /**
+   * The core stack, whose networks and shared database this stack uses.
+   * @default - this stack is core
+   */
+  readonly core?: PlatformStack;
+}
+
+function toHostPorts(ports: readonly PublishedPort[]): HostPortMapping[] {
+  return ports.map((port) => ({ internal: port.internal, external: port.external, ip: port.ip, protocol: port.protocol }));
+}
+
+function createNetwork(scope: Construct, id: string, spec: NetworkSpec): Network {
+  return new Network(scope, id, {
+    name: spec.name,
+    driver: "bridge",
+    attachable: true,
+    ipamConfig: [{ subnet: spec.subnet, gateway: spec.gateway, ipRange: spec.dynamicRange }],
+  });
+}
+
+/**
+ * One platform stack with its own Terraform state: its network, databases,
+ * Ignition gateways, services, nginx and tunnel. The core stack also creates
+ * operations-network, routing-network and the shared database; every other
+ * stack takes those from core through cross-stack references.
+ */
+export class PlatformStack extends TerraformStack {
+  public readonly spec: StackSpec;
+  /** Name of operations-network, as a reference to core's network resource. */
+  public readonly operationsNetworkName: string;
+  /** Name of routing-network, as a reference to core's network resource. */
+  public readonly routingNetworkName: string;
+  public readonly stackNetworkName: string;
+  /** Core's database that every Ignition gateway uses; set on core only. */
+  public readonly sharedDatabase?: SharedDatabase;
+  public readonly gateways: IgnitionGateway[] = [];
+  public readonly services: ServiceContainer[] = [];
+  public readonly databases: SharedDatabase[] = [];
+  public readonly nginx: StackNginx;
+  public readonly tunnel?: TunnelStack;
+
+  constructor(scope: Construct, props: PlatformStackProps) {
+    super(scope, props.spec.id);
+    const { deployment, spec, core } = props;
+    this.spec = spec;
+    configureBackend(this, spec.id, deployment.backend, props.backend);
+    new DockerProvider(this, "docker", { host: spec.dockerHost });
+    new RandomProvider(this, "random");
+
+    if (core) {
+      // Explicit, so the deploy order holds even where no value of core is referenced.
+      this.addDependency(core);
+      this.operationsNetworkName = core.operationsNetworkName;
+      this.routingNetworkName = core.routingNetworkName;
+      this.stackNetworkName = createNetwork(this, "network", spec.network).name;
+    } else {
+      this.operationsNetworkName = createNetwork(this, "operations-network", deployment.operationsNetwork).name;
+      this.routingNetworkName = createNetwork(this, "routing-network", deployment.routingNetwork).name;
+      this.stackNetworkName = this.operationsNetworkName;
+    }
+    const onStackNetwork = (aliases: string[], ipv4Address: string): NetworkAttachment => ({
+      name: this.stackNetworkName,
+      aliases,
+      ipv4Address,
+    });
+    const onOperationsNetwork = (alias: string): NetworkAttachment[] =>
+      core ? [{ name: this.operationsNetworkName, aliases: [alias] }] : [];
+
+    for (const database of spec.databases) {
+      const clients = database.shared ? sharedDatabaseClients(deployment, database.databases) : [...database.databases];
+      const construct = new SharedDatabase(this, `database-${database.key}`, {
+        postgres: {
+          containerName: database.containerName,
+          image: ContainerImage.fromRegistry(database.image),
+          volumeName: database.volume,
+          hostPort: toHostPorts(database.ports)[0],
+          alias: database.alias,
+          ipv4Address: database.address,
+        },
+        pgbouncer: database.pgbouncer
+          ? {
+              containerName: database.pgbouncer.containerName,
+              image: ContainerImage.fromRegistry(database.pgbouncer.image),
+              alias: database.pgbouncer.alias,
+              hostPort: toHostPorts(database.pgbouncer.ports)[0],
+              poolMode: database.pgbouncer.poolMode,
+              defaultPoolSize: database.pgbouncer.defaultPoolSize,
+              ipv4Address: database.pgbouncer.address,
+            }
+          : undefined,
+        network: { name: this.stackNetworkName },
+        databases: clients,
+        timezone: deployment.timezone,
+      });
+      this.databases.push(construct);
+      if (database.shared) {
+        this.sharedDatabase = construct;
+      }
+    }
+
+    const shared = core ? core.sharedDatabase : this.sharedDatabase;
+    for (const gateway of spec.gateways) {
+      const construct = new IgnitionGateway(this, `gateway-${gateway.key}`, {
+        containerName: gateway.containerName,
+        image: ContainerImage.fromRegistry(gateway.image),
+        edition: gateway.edition,
+        networks: [onStackNetwork([gateway.alias, gateway.sharedAlias], gateway.address), ...onOperationsNetwork(gateway.sharedAlias)],
+        ports: toHostPorts(gateway.ports),
+        modules: [...gateway.modules],
+        database: shared?.connectionFor(gateway.databaseName),
+        publicHostname: gateway.poolHostname,
+        memory: gateway.memory,
+        timezone: deployment.timezone,
+      });
+      this.gateways.push(construct);
+      new TerraformOutput(this, `${gateway.key}-admin-password`, {
+        value: construct.adminPassword,
+        sensitive: true,
+        description: `Admin password of ${gateway.containerName}`,
+      });
+    }
+
+    for (const service of spec.services) {
+      this.services.push(
+        new ServiceContainer(this, `service-${service.key}`, {
+          containerName: service.containerName,
+          image: service.pull ? ContainerImage.fromRegistry(service.image) : ContainerImage.fromLocal(service.image),
+          networks: [
+            onStackNetwork([service.alias, service.sharedAlias], service.address),
+            ...(service.operationsNetwork ? onOperationsNetwork(service.sharedAlias) : []),
+          ],
+          ports: toHostPorts(service.ports),
+          environment: { TZ: deployment.timezone, ...service.environment },
+          generatedSecrets: [...service.generatedSecrets],
+          volumes: service.volumes.map((volume) => ({ ...volume })),
+          command: service.command ? [...service.command] : undefined,
+          healthcheck: service.healthcheck,
+          memory: service.memory,
+        }),
+      );
+    }
+
+    this.nginx = new StackNginx(this, "nginx", {
+      stack: spec.id,
+      containerName: spec.nginx.containerName,
+      image: ContainerImage.fromRegistry(spec.nginx.image),
+      networks: [
+        onStackNetwork([spec.nginx.alias, spec.nginx.sharedAlias], spec.nginx.address),
+        { name: this.routingNetworkName, aliases: [spec.nginx.sharedAlias], ipv4Address: spec.nginx.routingAddress },
+      ],
+      routes: spec.routes.map((route) => ({
+        key: route.key,
+        hostname: route.hostname,
+        localPath: route.localPath,
+        sticky: route.sticky,
+        servers: route.members.map((member) => ({ ...member })),
+      })),
+      localPort: toHostPorts(spec.nginx.ports)[0],
+      trustedProxy: spec.tunnel?.routingAddress,
+    });
+    // Containers the routes point to start first, so nginx's first requests find them.
+    this.nginx.container.dependsOn = [
+      ...this.gateways.map((gateway) => gateway.container.fqn),
+      ...this.services.map((service) => service.container.fqn),
+    ];
+
+    if (spec.tunnel) {
+      const cloudflare = new CloudflareProvider(this, "cloudflare", {});
+      const accountId = new TerraformVariable(this, "cloudflare_account_id", {
+        type: "string",
+        sensitive: true,
+        description: "Cloudflare account id that owns the tunnels (set TF_VAR_cloudflare_account_id)",
+      });
+      const zoneId = new TerraformVariable(this, "cloudflare_zone_id", {
+        type: "string",
+        sensitive: true,
+        description: `Cloudflare zone id of ${deployment.domain} (set TF_VAR_cloudflare_zone_id)`,
+      });
+      this.tunnel = new TunnelStack(this, "tunnel", {
+        tunnelName: `proveit-${spec.id}`,
+        accountId: accountId.stringValue,
+        zoneId: zoneId.stringValue,
+        hostnames: spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : [])),
+        origin: `http://${spec.nginx.sharedAlias}:${NGINX_PUBLIC_PORT}`,
+        containerName: spec.tunnel.containerName,
+        image: ContainerImage.fromRegistry(spec.tunnel.image),
+        network: { name: this.routingNetworkName, aliases: [`${spec.id}-cloudflared`], ipv4Address: spec.tunnel.routingAddress },
+        dependsOn: this.nginx.container,
+        cloudflareProvider: cloudflare,
+      });
+    }
+
+    new TerraformOutput(this, "urls", {
+      description: "Public and local addresses of the stack's services",
+      value: stackUrls(spec),
+    });
+  }
+}
+
+/** Every gateway database of every stack, then the shared database's own application databases. */
+function sharedDatabaseClients(deployment: Deployment, extra: readonly string[]): string[] {
+  const gateways = deployment.stacks.flatMap((stack) => stack.gateways.map((gateway) => gateway.databaseName));
+  return [...gateways, ...extra];
+}
+
+function stackUrls(spec: StackSpec): Record<string, string> {
+  const urls: Record<string, string> = {};
+  const local = spec.nginx.ports[0];
+  for (const route of spec.routes) {
+    if (route.hostname) {
+      urls[`${route.key}-public`] = `https://${route.hostname}`;
+    }
+    if (route.localPath && local) {
+      urls[`${route.key}-local`] = `http://localhost:${local.external}${route.localPath}`;
+    }
+  }
+  return urls;
+}
