@@ -15,6 +15,9 @@ export const FULL_CONFIG = path.join(PROJECT_ROOT, "configs", "full.yaml");
 export type StackJson = Record<string, any>;
 
 export interface SynthResult {
+  /** Stand-in project folder: local state goes to `<root>/terraform-state`. */
+  readonly root: string;
+  /** `<root>/cdktf.out`. */
   readonly outdir: string;
   readonly deployment: Deployment;
   readonly stacks: Record<string, StackJson>;
@@ -24,18 +27,22 @@ export interface SynthResult {
   cleanup(): void;
 }
 
-/** Synthesizes a deployment into a fresh temporary folder and reads every stack's JSON back. */
+/**
+ * Synthesizes a deployment into `cdktf.out` of a fresh temporary folder that
+ * stands in for the project, and reads every stack's JSON back.
+ */
 export function synthDeployment(deployment: Deployment): SynthResult {
-  const outdir = mkdtempSync(path.join(tmpdir(), "proveit-synth-"));
+  const root = mkdtempSync(path.join(tmpdir(), "proveit-synth-"));
+  const outdir = path.join(root, "cdktf.out");
   const app = new App({ outdir, skipValidation: false });
-  buildPlatform(app, deployment, { projectRoot: PROJECT_ROOT, outdir });
+  buildPlatform(app, deployment, { projectRoot: root, outdir });
   app.synth();
   const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
   const stacks: Record<string, StackJson> = {};
   for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(manifest.stacks)) {
     stacks[id] = JSON.parse(readFileSync(path.join(outdir, stack.synthesizedStackPath), "utf8"));
   }
-  return { outdir, deployment, stacks, manifest, cleanup: () => rmSync(outdir, { recursive: true, force: true }) };
+  return { root, outdir, deployment, stacks, manifest, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 export function synthConfigFile(file: string, environment: NodeJS.ProcessEnv = {}): SynthResult {

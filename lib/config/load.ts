@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ConfigError, ConfigIssue, FieldPath } from "./errors";
 import type { Deployment } from "./model";
 import { DeploymentResolver } from "./resolve";
-import { configSchema } from "./schema";
+import { configSchema, stackConfig } from "./schema";
 
 /** Environment variable that selects the configuration file by path. */
 export const CONFIG_ENV = "PROVEIT_CONFIG";
@@ -61,9 +61,11 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
   const data: unknown = document.toJS();
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
+    const schemaIssues = parsed.error.issues.flatMap((issue) => describeSchemaIssue(issue, data));
+    const crossFieldIssues = checkValidParts(data as Record<string, unknown>, file, environment);
     throw new ConfigError(
       file,
-      parsed.error.issues.flatMap((issue) => describeSchemaIssue(issue, data)).map((issue) => locate(issue, document, lineCounter)),
+      [...schemaIssues, ...crossFieldIssues].map((issue) => locate(issue, document, lineCounter)),
     );
   }
 
@@ -72,6 +74,42 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
     throw new ConfigError(file, issues.map((issue) => locate(issue, document, lineCounter)));
   }
   return deployment;
+}
+
+/**
+ * Runs the cross-field checks on the parts of a schema-invalid file that are
+ * valid on their own, so that one run reports port collisions and duplicate
+ * names along with type errors. Stacks that break the schema are left out,
+ * and so are issues about them; without a valid core nothing is checked,
+ * since every other stack depends on it.
+ */
+function checkValidParts(data: Record<string, unknown>, file: string, environment: NodeJS.ProcessEnv): ConfigIssue[] {
+  const shape = configSchema.shape;
+  const stacksData = (typeof data.stacks === "object" && data.stacks !== null ? data.stacks : {}) as Record<string, unknown>;
+  const validStacks: Record<string, unknown> = {};
+  const skipped = new Set<string>();
+  for (const [id, stack] of Object.entries(stacksData)) {
+    if (id in shape.stacks.shape && stackConfig.safeParse(stack).success) {
+      validStacks[id] = stack;
+    } else {
+      skipped.add(id);
+    }
+  }
+  if (!("core" in validStacks)) {
+    return [];
+  }
+  const salvaged: Record<string, unknown> = { domain: "example.com", stacks: validStacks };
+  for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
+    if (key !== "stacks" && key in data && shape[key].safeParse(data[key]).success) {
+      salvaged[key] = data[key];
+    }
+  }
+  const reparsed = configSchema.safeParse(salvaged);
+  if (!reparsed.success) {
+    return [];
+  }
+  const { issues } = new DeploymentResolver(reparsed.data, file, environment).resolve();
+  return issues.filter((issue) => !(issue.path[0] === "stacks" && skipped.has(String(issue.path[1]))));
 }
 
 function valueAt(data: unknown, path: FieldPath): { found: boolean; value?: unknown } {

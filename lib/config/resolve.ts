@@ -290,9 +290,9 @@ export class DeploymentResolver {
     const network =
       id === "core" || !stack.network ? operationsNetwork : this.resolveNetwork(stack.network, [...base, "network"]);
     const claims: AddressClaim[] = [];
-    const claim = (containerName: string, path: FieldPath, pinned?: string): void => {
-      this.claimContainerName(containerName, path);
+    const claim = (containerName: string, path: FieldPath, pinned?: string): boolean => {
       claims.push({ containerName, pinned, path });
+      return this.claimContainerName(containerName, path);
     };
 
     claim(stack.nginx.containerName, [...base, "nginx", "containerName"], stack.nginx.ipv4Address);
@@ -307,8 +307,9 @@ export class DeploymentResolver {
     const databaseConfigs = Object.entries(stack.databases ?? {});
     for (const [key, database] of databaseConfigs) {
       const path: FieldPath = [...base, "databases", key];
-      claim(database.containerName, [...path, "containerName"], database.ipv4Address);
-      this.claimVolume(database.volume ?? `${database.containerName}-data`, [...path, "volume"]);
+      if (claim(database.containerName, [...path, "containerName"], database.ipv4Address) || database.volume) {
+        this.claimVolume(database.volume ?? `${database.containerName}-data`, [...path, "volume"]);
+      }
       if (database.pgbouncer) {
         claim(database.pgbouncer.containerName, [...path, "pgbouncer", "containerName"], database.pgbouncer.ipv4Address);
       }
@@ -319,8 +320,10 @@ export class DeploymentResolver {
       this.checkPool(gateway, path);
       for (let member = 1; member <= (gateway.replicas ?? 1); member++) {
         const name = memberName(gateway.containerName, member);
-        claim(name, [...path, "containerName"], gateway.ipv4Addresses?.[member - 1]);
-        this.claimVolume(`${name}-data`, [...path, "containerName"]);
+        // The data volume is named after the container, so a duplicate name is reported once.
+        if (claim(name, [...path, "containerName"], gateway.ipv4Addresses?.[member - 1])) {
+          this.claimVolume(`${name}-data`, [...path, "containerName"]);
+        }
       }
     }
     const serviceEntries = Object.entries(stack.services ?? {}).filter(([, service]) => service.enabled !== false);
@@ -406,13 +409,15 @@ export class DeploymentResolver {
     return plan;
   }
 
-  private claimContainerName(name: string, path: FieldPath): void {
+  /** Records a container name; returns false, after reporting, when another container has it. */
+  private claimContainerName(name: string, path: FieldPath): boolean {
     const other = this.containerNames.get(name);
     if (other) {
       this.report(path, `the container name is also used by ${formatPath(other)}`, "give each container its own name", name);
-      return;
+      return false;
     }
     this.containerNames.set(name, path);
+    return true;
   }
 
   private claimVolume(name: string, path: FieldPath): void {

@@ -36,7 +36,7 @@ const LOCAL_PATH = /^\/([a-z0-9][a-z0-9._-]*\/)?$/;
  * `latest` and a missing tag are rejected so that every deploy is repeatable.
  */
 const IMAGE_REFERENCE =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::(?!latest$)[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const dnsLabel = z
   .string()
@@ -50,7 +50,10 @@ export const imageReference = z
   .string()
   .regex(IMAGE_REFERENCE, "must be an image reference such as nginx:1.28.0-alpine")
   .refine((value) => /:[^/]+$/.test(value) || value.includes("@sha256:"), {
-    message: "must pin a version with a tag or a digest; `latest` and a missing tag are not allowed",
+    message: "must pin a version with a tag or a digest; a missing tag means `latest`",
+  })
+  .refine((value) => !/:latest(@|$)/.test(value), {
+    message: "must pin a version: `latest` changes under the deployment",
   });
 
 export const containerName = z
