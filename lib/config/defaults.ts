@@ -31,5 +31,8 @@ export const NGINX_PUBLIC_PORT = 80;
 /** Port that each stack's nginx serves local path routes on; the host port maps to it. */
 export const NGINX_LOCAL_PORT = 8080;
 
+/** Port of cloudflared's metrics and readiness endpoint, which Prometheus scrapes over routing-network. */
+export const CLOUDFLARED_METRICS_PORT = 20241;
+
 /** cloudflared's metrics and readiness endpoint inside its container. */
-export const CLOUDFLARED_METRICS_ADDRESS = "127.0.0.1:20241";
+export const CLOUDFLARED_METRICS_ADDRESS = `0.0.0.0:${CLOUDFLARED_METRICS_PORT}`;

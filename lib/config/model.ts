@@ -1,4 +1,6 @@
-import type { HealthcheckConfig, StackId } from "./schema";
+import type { HealthcheckConfig, SERVICE_KINDS, StackId } from "./schema";
+
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
 
 /**
  * The deployment after validation and defaults: every value the constructs
@@ -73,9 +75,21 @@ export interface GatewaySpec extends ContainerSpec {
   readonly publicHostname?: string;
   /** Public hostname of its pool (or of the gateway), used in redirects. */
   readonly poolHostname?: string;
+  /** Outgoing Gateway Network connections. */
+  readonly connections: readonly GatewayConnection[];
+}
+
+/** An outgoing Gateway Network connection to another gateway over operations-network. */
+export interface GatewayConnection {
+  /** Alias of the target on operations-network, such as `mes-ignition-backend`. */
+  readonly host: string;
+  readonly port: number;
+  readonly containerName: string;
 }
 
 export interface ServiceSpec extends ContainerSpec {
+  /** Which generated configuration the service gets, if any. */
+  readonly kind: ServiceKind;
   readonly image: string;
   readonly pull: boolean;
   readonly environment: Readonly<Record<string, string>>;

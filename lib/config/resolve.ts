@@ -109,7 +109,7 @@ export class DeploymentResolver {
       }
     }
     const routingPlan = this.planNetwork(routingNetwork, routingClaims, ["networks", "routing", "subnet"]);
-    const withRouting = stacks.map((stack) => attachRoutingAddresses(stack, routingPlan));
+    const withRouting = this.resolveConnections(stacks.map((stack) => attachRoutingAddresses(stack, routingPlan)));
     this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
 
     if (this.issues.length > 0) {
@@ -260,6 +260,43 @@ export class DeploymentResolver {
     return found;
   }
 
+  /**
+   * Turns each gateway's `connections` entries into Gateway Network targets on
+   * operations-network. A target must be an enabled gateway on the same Docker
+   * host, since networks do not span Docker hosts.
+   */
+  private resolveConnections(stacks: StackSpec[]): StackSpec[] {
+    const byName = new Map(stacks.map((stack) => [stack.id as string, stack]));
+    return stacks.map((stack) => ({
+      ...stack,
+      gateways: stack.gateways.map((gateway) => {
+        const entries = this.config.stacks[stack.id]!.gateways![gateway.poolKey].connections ?? [];
+        const connections = entries.flatMap((entry, index) => {
+          const path: FieldPath = ["stacks", stack.id, "gateways", gateway.poolKey, "connections", index];
+          const [targetStackId, targetKey] = entry.split("/");
+          const targetStack = byName.get(targetStackId);
+          const targets = targetStack?.gateways.filter((candidate) => candidate.poolKey === targetKey) ?? [];
+          if (targets.length === 0) {
+            if (gateway.member === 1) {
+              this.report(path, "no enabled gateway has that name", "name a gateway as <stack>/<gateway key> of an enabled stack, such as mes/ignition-backend", entry);
+            }
+            return [];
+          }
+          if (targetStack!.dockerHost !== stack.dockerHost) {
+            if (gateway.member === 1) {
+              this.report(path, `the target runs on Docker host ${targetStack!.dockerHost} and this gateway on ${stack.dockerHost}, so no shared network reaches it`, "deploy both stacks to one Docker host, or remove the connection", entry);
+            }
+            return [];
+          }
+          return targets
+            .filter((target) => target.containerName !== gateway.containerName)
+            .map((target) => ({ host: target.sharedAlias, port: IGNITION_PORTS.gan, containerName: target.containerName }));
+        });
+        return { ...gateway, connections };
+      }),
+    }));
+  }
+
   private checkGatewaysHaveDatabase(stacks: readonly StackSpec[], shared: FieldPath | undefined): void {
     if (shared) {
       return;
@@ -362,6 +399,7 @@ export class DeploymentResolver {
     );
     const services: ServiceSpec[] = serviceEntries.map(([key, service]) => ({
       ...container(key, service.containerName, this.publishMappings(service.ports ?? [], [...base, "services", key, "ports"], service.containerName)),
+      kind: service.kind ?? "generic",
       image: service.image,
       pull: service.pull ?? true,
       environment: service.environment ?? {},
@@ -605,6 +643,7 @@ export class DeploymentResolver {
         databaseName: `${stackId}_${memberKey}`.replace(/-/g, "_"),
         publicHostname,
         poolHostname: poolHostname ?? publicHostname,
+        connections: [],
       });
     }
     return members;

@@ -201,10 +201,24 @@ export const gatewayConfig = z.strictObject({
   weights: z.array(z.number().int().min(1).max(100)).optional(),
   /** Static addresses of the members on the stack network, one per replica. */
   ipv4Addresses: z.array(ipv4Address).optional(),
+  /**
+   * Outgoing Gateway Network connections of every member, each naming a gateway as `<stack>/<gateway key>`
+   * (every member of a pool). The target must share a Docker host with this gateway.
+   */
+  connections: z
+    .array(z.string().regex(/^[a-z]+\/[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must name a gateway as <stack>/<gateway key>, such as mes/ignition-backend"))
+    .optional(),
 });
+
+/**
+ * Services whose configuration files proveit-stacks generates from the
+ * deployment; `generic` runs the image as configured.
+ */
+export const SERVICE_KINDS = ["generic", "homepage", "prometheus", "grafana", "uptime-kuma", "cloudbeaver"] as const;
 
 export const serviceConfig = z.strictObject({
   enabled: z.boolean().optional(),
+  kind: z.enum(SERVICE_KINDS).optional(),
   image: imageReference,
   /**
    * Pull the image from its registry; `false` expects an image loaded on the Docker host beforehand

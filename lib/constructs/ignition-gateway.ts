@@ -33,6 +33,20 @@ export function jdbcUrl(connection: DatabaseConnection): string {
   return `jdbc:postgresql://${connection.host}:${connection.port}/${connection.database}`;
 }
 
+/** An outgoing Gateway Network connection to another gateway. */
+export interface GatewayNetworkConnection {
+  /** Host name of the other gateway on a network both join. */
+  readonly host: string;
+  /**
+   * @default 8060
+   */
+  readonly port?: number;
+  /**
+   * @default - the host name
+   */
+  readonly description?: string;
+}
+
 export interface IgnitionGatewayProps {
   readonly containerName: string;
 
@@ -94,6 +108,13 @@ export interface IgnitionGatewayProps {
   readonly publicHostname?: string;
 
   /**
+   * Outgoing Gateway Network connections, created at the first start. The receiving
+   * gateway approves them under its own security settings.
+   * @default - none
+   */
+  readonly gatewayNetwork?: GatewayNetworkConnection[];
+
+  /**
    * Memory limit such as `3g`; the JVM heap maximum is set to half of it.
    * @default - no limit, and the image's default heap
    */
@@ -150,6 +171,11 @@ export class IgnitionGateway extends Construct {
     if (props.modules && props.modules.length > 0) {
       environment.GATEWAY_MODULES_ENABLED = props.modules.join(",");
     }
+    (props.gatewayNetwork ?? []).forEach((connection, index) => {
+      environment[`GATEWAY_NETWORK_${index}_HOST`] = connection.host;
+      environment[`GATEWAY_NETWORK_${index}_PORT`] = String(connection.port ?? IGNITION_PORTS.gan);
+      environment[`GATEWAY_NETWORK_${index}_DESCRIPTION`] = connection.description ?? connection.host;
+    });
     if (props.database) {
       environment.PROVEIT_DB_URL = jdbcUrl(props.database);
       environment.PROVEIT_DB_USERNAME = props.database.username;

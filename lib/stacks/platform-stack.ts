@@ -14,6 +14,7 @@ import { SharedDatabase } from "../constructs/shared-database";
 import { StackNginx } from "../constructs/stack-nginx";
 import { TunnelStack } from "../constructs/tunnel-stack";
 import { BackendLocation, configureBackend } from "./backend";
+import { integrationFor } from "./service-integrations";
 
 export interface PlatformStackProps {
   readonly deployment: Deployment;
@@ -131,6 +132,7 @@ export class PlatformStack extends TerraformStack {
         modules: [...gateway.modules],
         database: shared?.connectionFor(gateway.databaseName),
         publicHostname: gateway.poolHostname,
+        gatewayNetwork: gateway.connections.map((connection) => ({ host: connection.host, port: connection.port, description: connection.containerName })),
         memory: gateway.memory,
         timezone: deployment.timezone,
       });
@@ -142,7 +144,11 @@ export class PlatformStack extends TerraformStack {
       });
     }
 
+    const stackDatabases = spec.databases
+      .map((database, index) => ({ key: database.key, names: database.databases, construct: this.databases[index], shared: database.shared }))
+      .filter((database) => !database.shared);
     for (const service of spec.services) {
+      const integration = integrationFor(deployment, spec, service, stackDatabases);
       this.services.push(
         new ServiceContainer(this, `service-${service.key}`, {
           containerName: service.containerName,
@@ -150,9 +156,11 @@ export class PlatformStack extends TerraformStack {
           networks: [
             onStackNetwork([service.alias, service.sharedAlias], service.address),
             ...(service.operationsNetwork ? onOperationsNetwork(service.sharedAlias) : []),
+            ...(integration.routingNetwork ? [{ name: this.routingNetworkName, aliases: [service.sharedAlias] }] : []),
           ],
           ports: toHostPorts(service.ports),
-          environment: { TZ: deployment.timezone, ...service.environment },
+          environment: { TZ: deployment.timezone, ...integration.environment, ...service.environment, ...integration.secretEnvironment },
+          files: integration.files,
           generatedSecrets: [...service.generatedSecrets],
           volumes: service.volumes.map((volume) => ({ ...volume })),
           command: service.command ? [...service.command] : undefined,

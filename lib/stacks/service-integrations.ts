@@ -1,0 +1,101 @@
+import type { Deployment, ServiceSpec, StackSpec } from "../config/model";
+import type { SharedDatabase } from "../constructs/shared-database";
+import { renderGrafanaDatasources } from "../integrations/grafana";
+import { homepageAllowedHosts, renderHomepageServices, renderHomepageSettings } from "../integrations/homepage";
+import { renderPrometheusConfig, scrapeJobs } from "../integrations/prometheus";
+
+/** What a service of a known kind gets besides its configured settings. */
+export interface ServiceIntegration {
+  readonly files: { readonly path: string; readonly content: string }[];
+  /** Plain settings, added to the configured environment. */
+  readonly environment: Record<string, string>;
+  /** Values that are Terraform references to secrets, added to the environment. */
+  readonly secretEnvironment: Record<string, string>;
+  /** Also join routing-network, to reach every stack's cloudflared. */
+  readonly routingNetwork: boolean;
+}
+
+const NO_INTEGRATION: ServiceIntegration = { files: [], environment: {}, secretEnvironment: {}, routingNetwork: false };
+
+/** Public URL of the service, or its local URL through nginx, used for links the application generates. */
+function rootUrl(stack: StackSpec, service: ServiceSpec): string | undefined {
+  const route = stack.routes.find((candidate) => candidate.key === service.key);
+  if (route?.hostname && stack.tunnel) {
+    return `https://${route.hostname}/`;
+  }
+  const port = stack.nginx.ports[0];
+  return route?.localPath && port ? `http://localhost:${port.external}${route.localPath}` : undefined;
+}
+
+function firstContainerPort(service: ServiceSpec, fallback: number): number {
+  return service.ports[0]?.internal ?? fallback;
+}
+
+/**
+ * Returns the generated files and settings of a service of a known kind:
+ * Homepage lists every deployed service, Prometheus scrapes what the
+ * deployment exposes, Grafana gets Prometheus and the stack's databases as
+ * data sources.
+ */
+export function integrationFor(
+  deployment: Deployment,
+  stack: StackSpec,
+  service: ServiceSpec,
+  databases: readonly { readonly key: string; readonly names: readonly string[]; readonly construct: SharedDatabase }[],
+): ServiceIntegration {
+  switch (service.kind) {
+    case "homepage":
+      return {
+        ...NO_INTEGRATION,
+        files: [
+          { path: "/app/config/services.yaml", content: renderHomepageServices(deployment) },
+          { path: "/app/config/settings.yaml", content: renderHomepageSettings(deployment) },
+        ],
+        environment: { HOMEPAGE_ALLOWED_HOSTS: homepageAllowedHosts(stack, service.key).join(",") },
+      };
+    case "prometheus": {
+      const port = firstContainerPort(service, 9090);
+      return {
+        ...NO_INTEGRATION,
+        files: [{ path: "/etc/prometheus/prometheus.yml", content: renderPrometheusConfig(scrapeJobs(deployment, stack, port)) }],
+        routingNetwork: deployment.stacks.some((candidate) => candidate.tunnel),
+      };
+    }
+    case "grafana": {
+      const prometheus = stack.services.find((candidate) => candidate.kind === "prometheus");
+      const secretEnvironment: Record<string, string> = {};
+      const postgres = databases.flatMap((database) =>
+        database.names.map((name) => {
+          const connection = database.construct.connectionFor(name);
+          const variable = `PROVEIT_DB_PASSWORD_${name.toUpperCase()}`;
+          secretEnvironment[variable] = connection.password;
+          return {
+            name: `${database.key}-${name}`,
+            address: `${connection.host}:${connection.port}`,
+            database: name,
+            user: connection.username,
+            passwordVariable: variable,
+            timescaledb: /timescale/.test(database.key),
+          };
+        }),
+      );
+      const url = rootUrl(stack, service);
+      return {
+        ...NO_INTEGRATION,
+        files: [
+          {
+            path: "/etc/grafana/provisioning/datasources/proveit.yaml",
+            content: renderGrafanaDatasources({
+              prometheusUrl: prometheus ? `http://${prometheus.alias}:${firstContainerPort(prometheus, 9090)}` : undefined,
+              postgres,
+            }),
+          },
+        ],
+        environment: url ? { GF_SERVER_ROOT_URL: url } : {},
+        secretEnvironment,
+      };
+    }
+    default:
+      return NO_INTEGRATION;
+  }
+}
