@@ -16,3 +16,4 @@ export * from "./rendering/postgres-conf";
 export * from "./stacks/backend";
 export * from "./stacks/platform-stack";
 export * from "./stacks/platform";
+export * from "./cli/synth";

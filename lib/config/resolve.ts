@@ -327,12 +327,13 @@ export class DeploymentResolver {
     const network =
       id === "core" || !stack.network ? operationsNetwork : this.resolveNetwork(stack.network, [...base, "network"]);
     const claims: AddressClaim[] = [];
-    const claim = (containerName: string, path: FieldPath, pinned?: string): boolean => {
-      claims.push({ containerName, pinned, path });
+    // `path` locates the container's name, and `pinnedPath` its pinned address, for messages.
+    const claim = (containerName: string, path: FieldPath, pinned?: string, pinnedPath?: FieldPath): boolean => {
+      claims.push({ containerName, pinned, path: pinnedPath ?? path });
       return this.claimContainerName(containerName, path);
     };
 
-    claim(stack.nginx.containerName, [...base, "nginx", "containerName"], stack.nginx.ipv4Address);
+    claim(stack.nginx.containerName, [...base, "nginx", "containerName"], stack.nginx.ipv4Address, [...base, "nginx", "ipv4Address"]);
     routingClaims.push({ containerName: stack.nginx.containerName, path: [...base, "nginx"] });
     const cloudflare = stack.cloudflare ?? this.config.cloudflare?.enabled ?? false;
     const tunnelName = stack.tunnel?.containerName ?? `proveit-${id}-cloudflared`;
@@ -344,11 +345,11 @@ export class DeploymentResolver {
     const databaseConfigs = Object.entries(stack.databases ?? {});
     for (const [key, database] of databaseConfigs) {
       const path: FieldPath = [...base, "databases", key];
-      if (claim(database.containerName, [...path, "containerName"], database.ipv4Address) || database.volume) {
+      if (claim(database.containerName, [...path, "containerName"], database.ipv4Address, [...path, "ipv4Address"]) || database.volume) {
         this.claimVolume(database.volume ?? `${database.containerName}-data`, [...path, "volume"]);
       }
       if (database.pgbouncer) {
-        claim(database.pgbouncer.containerName, [...path, "pgbouncer", "containerName"], database.pgbouncer.ipv4Address);
+        claim(database.pgbouncer.containerName, [...path, "pgbouncer", "containerName"], database.pgbouncer.ipv4Address, [...path, "pgbouncer", "ipv4Address"]);
       }
     }
     const gatewayEntries = Object.entries(stack.gateways ?? {});
@@ -358,7 +359,7 @@ export class DeploymentResolver {
       for (let member = 1; member <= (gateway.replicas ?? 1); member++) {
         const name = memberName(gateway.containerName, member);
         // The data volume is named after the container, so a duplicate name is reported once.
-        if (claim(name, [...path, "containerName"], gateway.ipv4Addresses?.[member - 1])) {
+        if (claim(name, [...path, "containerName"], gateway.ipv4Addresses?.[member - 1], [...path, "ipv4Addresses", member - 1])) {
           this.claimVolume(`${name}-data`, [...path, "containerName"]);
         }
       }
@@ -366,7 +367,7 @@ export class DeploymentResolver {
     const serviceEntries = Object.entries(stack.services ?? {}).filter(([, service]) => service.enabled !== false);
     for (const [key, service] of serviceEntries) {
       const path: FieldPath = [...base, "services", key];
-      claim(service.containerName, [...path, "containerName"], service.ipv4Address);
+      claim(service.containerName, [...path, "containerName"], service.ipv4Address, [...path, "ipv4Address"]);
       (service.volumes ?? []).forEach((volume, index) => this.claimVolume(volume.name, [...path, "volumes", index, "name"]));
       this.checkService(service, path);
     }
@@ -475,7 +476,7 @@ export class DeploymentResolver {
     }
     const tooLong = hostname.length > 253 || hostname.split(".").some((label) => label.length > 63);
     if (tooLong) {
-      this.report(path, `the public hostname ${hostname} is longer than DNS allows (labels of 63, names of 253 characters)`, "choose a shorter publicHost or stack label", hostname);
+      this.report(path, `the public hostname ${hostname} is longer than DNS allows (labels of 63, names of 253 characters)`, "choose a shorter publicHost, stack label or domain", hostname);
     }
     this.hostnames.set(hostname, path);
   }

@@ -32,11 +32,13 @@ const LOCAL_PATH = /^\/([a-z0-9][a-z0-9._-]*\/)?$/;
 
 /**
  * A Docker image reference with an explicit tag or digest, as in
- * `registry.example.com:5000/team/app:1.2.3` or `nginx@sha256:<64 hex>`.
+ * `registry.example.com:5000/team/app:1.2.3` or `nginx@sha256:<64 hex>`. As in
+ * Docker, a first component is a registry only when it has a dot or a port or
+ * is `localhost`; the repository path is lowercase.
  * `latest` and a missing tag are rejected so that every deploy is repeatable.
  */
 const IMAGE_REFERENCE =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+  /^(?:(?:localhost|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)+)(?::[0-9]+)?\/|[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?:[0-9]+\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 export const dnsLabel = z
   .string()
