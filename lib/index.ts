@@ -17,3 +17,4 @@ export * from "./stacks/backend";
 export * from "./stacks/platform-stack";
 export * from "./stacks/platform";
 export * from "./cli/synth";
+export * from "./stacks/synthesize";

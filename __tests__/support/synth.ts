@@ -1,18 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { App } from "cdktf";
 import { loadDeployment, parseDeployment } from "../../lib/config/load";
 import type { Deployment } from "../../lib/config/model";
-import { buildPlatform } from "../../lib/stacks/platform";
+import { SynthesizedStack, synthesizeDeployment } from "../../lib/stacks/synthesize";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
 export const DEFAULT_CONFIG = path.join(PROJECT_ROOT, "configs", "default.yaml");
 export const FULL_CONFIG = path.join(PROJECT_ROOT, "configs", "full.yaml");
 
 /** Synthesized Terraform JSON of one stack. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type StackJson = Record<string, any>;
+export type StackJson = SynthesizedStack;
 
 export interface SynthResult {
   /** Stand-in project folder: local state goes to `<root>/terraform-state`. */
@@ -33,15 +31,7 @@ export interface SynthResult {
  */
 export function synthDeployment(deployment: Deployment): SynthResult {
   const root = mkdtempSync(path.join(tmpdir(), "proveit-synth-"));
-  const outdir = path.join(root, "cdktf.out");
-  const app = new App({ outdir, skipValidation: false });
-  buildPlatform(app, deployment, { projectRoot: root, outdir });
-  app.synth();
-  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-  const stacks: Record<string, StackJson> = {};
-  for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(manifest.stacks)) {
-    stacks[id] = JSON.parse(readFileSync(path.join(outdir, stack.synthesizedStackPath), "utf8"));
-  }
+  const { outdir, manifest, stacks } = synthesizeDeployment(deployment, root);
   return { root, outdir, deployment, stacks, manifest, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
