@@ -29,7 +29,7 @@ describe.each(SHIPPED_CONFIGS.map((file) => [path.basename(file), file]))("tunne
     }
   });
 
-  // A loop instead of describe.each, whose table must not be empty: a configuration may publish no stack.
+  // A loop instead of describe.each, whose table must not be empty, because a configuration may publish no stack.
   for (const spec of published) {
     describe(`stack ${spec.id}`, () => {
       const id = spec.id;
