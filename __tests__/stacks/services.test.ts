@@ -51,7 +51,7 @@ describe("full deployment services", () => {
 
   test("every nginx and cloudflared joins routing-network", () => {
     for (const stack of synth.deployment.stacks) {
-      for (const name of [stack.nginx.containerName, stack.tunnel!.containerName]) {
+      for (const name of [stack.nginx.containerName, ...(stack.tunnel ? [stack.tunnel.containerName] : [])]) {
         const container = containerNamed(synth.stacks[stack.id], name)!;
         expect({ name, networks: networksOf(container) }).toEqual({ name, networks: expect.arrayContaining(["routing-network"]) });
       }
@@ -105,7 +105,8 @@ describe("full deployment services", () => {
     const prometheus = containerNamed(synth.stacks.analytics, "proveit-analytics-prometheus")!;
     const config = parse(uploadedFile(prometheus, "/etc/prometheus/prometheus.yml"));
     const jobs = Object.fromEntries(config.scrape_configs.map((job: StackJson) => [job.job_name, job.static_configs[0].targets]));
-    expect(jobs.cloudflared).toHaveLength(8);
+    const published = synth.deployment.stacks.filter((stack) => stack.tunnel).map((stack) => `${stack.id}-cloudflared:20241`);
+    expect(jobs.cloudflared).toEqual(published);
     expect(jobs.grafana).toEqual(["grafana:3000"]);
     expect(networksOf(prometheus)).toContain("routing-network");
   });

@@ -8,8 +8,11 @@ export const DEFAULT_IMAGES = {
   ignition: "inductiveautomation/ignition:8.3.0",
   /** nginx stable; every directive the generated configuration uses also exists in nginx 1.22. */
   nginx: "nginx:1.28.0-alpine",
-  /** cloudflared has `tunnel ready` for a healthcheck without a shell since 2025.x. */
-  cloudflared: "cloudflare/cloudflared:2025.9.1",
+  /**
+   * The last cloudflared release of 2025. Its image has no shell, so the healthcheck runs
+   * `cloudflared tunnel ready`, which queries the readiness endpoint of the metrics server.
+   */
+  cloudflared: "cloudflare/cloudflared:2025.11.1",
   postgres: "postgres:17.6-bookworm",
   /** PgBouncer 1.21 and later keep named prepared statements working in transaction pooling. */
   pgbouncer: "edoburu/pgbouncer:v1.24.1-p1",
@@ -34,5 +37,8 @@ export const NGINX_LOCAL_PORT = 8080;
 /** Port of cloudflared's metrics and readiness endpoint, which Prometheus scrapes over routing-network. */
 export const CLOUDFLARED_METRICS_PORT = 20241;
 
-/** cloudflared's metrics and readiness endpoint inside its container. */
+/** Address cloudflared's metrics server listens on: every interface of the container, which publishes no host port. */
 export const CLOUDFLARED_METRICS_ADDRESS = `0.0.0.0:${CLOUDFLARED_METRICS_PORT}`;
+
+/** Address the healthcheck asks for readiness, from inside the container. */
+export const CLOUDFLARED_READY_ADDRESS = `127.0.0.1:${CLOUDFLARED_METRICS_PORT}`;

@@ -18,6 +18,14 @@ export interface Deployment {
   readonly routingNetwork: NetworkSpec;
   /** Enabled stacks, core first. */
   readonly stacks: readonly StackSpec[];
+  /** Edge certificate pack that core orders; absent when Universal SSL covers every published hostname. */
+  readonly certificatePack?: CertificatePackSpec;
+}
+
+/** A Cloudflare Advanced Certificate Manager pack for the zone of the deployment's domain. */
+export interface CertificatePackSpec {
+  /** The apex first, then hostnames and single-label wildcards, at most 50. */
+  readonly hosts: readonly string[];
 }
 
 export type BackendSettings =

@@ -10,6 +10,7 @@ import {
   Subnet,
   subnetsOverlap,
 } from "./addresses";
+import { planCertificates } from "./certificates";
 import {
   DEFAULT_DOCKER_HOST,
   DEFAULT_IMAGES,
@@ -111,6 +112,8 @@ export class DeploymentResolver {
     const routingPlan = this.planNetwork(routingNetwork, routingClaims, ["networks", "routing", "subnet"]);
     const withRouting = this.resolveConnections(stacks.map((stack) => attachRoutingAddresses(stack, routingPlan)));
     this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
+    const certificates = planCertificates(config, withRouting, this.hostnames);
+    this.issues.push(...certificates.issues);
 
     if (this.issues.length > 0) {
       return { issues: this.issues };
@@ -125,6 +128,7 @@ export class DeploymentResolver {
         operationsNetwork,
         routingNetwork,
         stacks: withRouting,
+        certificatePack: certificates.pack,
       },
       issues: [],
     };

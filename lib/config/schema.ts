@@ -308,6 +308,15 @@ export const configSchema = z.strictObject({
   cloudflare: z
     .strictObject({
       enabled: z.boolean(),
+      /**
+       * Hosts of the Advanced Certificate Manager pack that core orders: the apex, then hostnames or
+       * single-label wildcards such as `*.mes.example.com`. Defaults to the apex and `*.<stack label>.<domain>`
+       * for every enabled stack published through Cloudflare with `hostnames: nested`, and to no pack with
+       * `flat`, whose hostnames Universal SSL covers. An empty list orders no pack.
+       */
+      certificateHosts: z
+        .array(z.string().regex(/^[a-z0-9*.-]+$/, "must be a hostname such as example.com or a wildcard such as *.mes.example.com"))
+        .optional(),
     })
     .optional(),
   networks: z

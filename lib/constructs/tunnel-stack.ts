@@ -3,23 +3,29 @@ import { DataCloudflareZeroTrustTunnelCloudflaredToken } from "@cdktf/provider-c
 import { DnsRecord } from "@cdktf/provider-cloudflare/lib/dns-record";
 import { ZeroTrustTunnelCloudflared } from "@cdktf/provider-cloudflare/lib/zero-trust-tunnel-cloudflared";
 import { ZeroTrustTunnelCloudflaredConfigA } from "@cdktf/provider-cloudflare/lib/zero-trust-tunnel-cloudflared-config";
-import { Password } from "@cdktf/provider-random/lib/password";
 import { Fn, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { CLOUDFLARED_METRICS_ADDRESS } from "../config/defaults";
+import { CLOUDFLARED_METRICS_ADDRESS, CLOUDFLARED_READY_ADDRESS } from "../config/defaults";
 import { ContainerImage } from "./container-image";
 import { HARDENED_CONTAINER, NetworkAttachment, toHealthcheck, toNetworksAdvanced } from "./container-defaults";
 
+/** Service of the last ingress rule, which matches every request that no hostname rule matched. */
+export const TUNNEL_CATCH_ALL_SERVICE = "http_status:404";
+
 export interface TunnelStackProps {
-  /** Tunnel name in Cloudflare, such as `proveit-core`. */
+  /** Tunnel name in the Cloudflare account, such as `proveit-core`; unique in the account. */
   readonly tunnelName: string;
+
+  /** Cloudflare account id, usually a reference to a sensitive Terraform variable. */
   readonly accountId: string;
+
+  /** Cloudflare zone id of the domain the hostnames belong to, usually a reference to a sensitive variable. */
   readonly zoneId: string;
 
-  /** Public host names routed through the tunnel, one ingress rule and one DNS record each. */
-  readonly hostnames: string[];
+  /** Public hostnames routed through the tunnel, one ingress rule and one DNS record each. */
+  readonly hostnames: readonly string[];
 
-  /** Origin for every host name: the stack's nginx, such as `http://core-nginx:80`. */
+  /** Origin for every hostname: the stack's nginx, such as `http://core-nginx:80`. */
   readonly origin: string;
 
   readonly containerName: string;
@@ -28,7 +34,7 @@ export interface TunnelStackProps {
   /** routing-network, with the fixed address that nginx trusts. */
   readonly network: NetworkAttachment;
 
-  /** The stack's nginx container; cloudflared starts after it is healthy. */
+  /** The stack's nginx container; cloudflared starts after it is healthy, so nginx must be created with `wait`. */
   readonly dependsOn: Container;
 
   /**
@@ -46,37 +52,46 @@ export interface TunnelStackProps {
 
 /**
  * A remotely managed Cloudflare tunnel for one stack: the tunnel, its ingress
- * rules ending in a catch-all 404, a proxied DNS record per host name, and
- * the cloudflared container that runs it with the tunnel's token.
+ * rules ending in a catch-all 404, a proxied DNS record per hostname, and the
+ * cloudflared container that runs it with the tunnel's token.
+ *
+ * Cloudflare generates the tunnel secret. The token, which contains it, is
+ * read from the provider, marked sensitive and passed to cloudflared as
+ * `TUNNEL_TOKEN`: it reaches Terraform state and the container's environment,
+ * never the synthesized JSON or the plan output.
  */
 export class TunnelStack extends Construct {
   public readonly tunnel: ZeroTrustTunnelCloudflared;
   public readonly configuration: ZeroTrustTunnelCloudflaredConfigA;
   public readonly records: DnsRecord[];
+  public readonly token: DataCloudflareZeroTrustTunnelCloudflaredToken;
   public readonly container: Container;
 
   constructor(scope: Construct, id: string, props: TunnelStackProps) {
     super(scope, id);
     const cloudflare = props.cloudflareProvider;
+    const duplicate = props.hostnames.find((hostname, index) => props.hostnames.indexOf(hostname) !== index);
+    if (duplicate) {
+      throw new Error(`Tunnel ${props.tunnelName} lists the hostname ${duplicate} twice; give each ingress rule its own hostname.`);
+    }
 
-    const secret = new Password(this, "tunnel-secret", { length: 48, special: false });
     this.tunnel = new ZeroTrustTunnelCloudflared(this, "tunnel", {
       provider: cloudflare,
       accountId: props.accountId,
       name: props.tunnelName,
       configSrc: "cloudflare",
-      tunnelSecret: Fn.base64encode(secret.result),
     });
 
-    // Cloudflare requires the last rule to match every request; it answers 404 for host names not listed.
+    // Cloudflare rejects a configuration whose last rule does not match every request, a wildcard hostname included.
     this.configuration = new ZeroTrustTunnelCloudflaredConfigA(this, "configuration", {
       provider: cloudflare,
       accountId: props.accountId,
       tunnelId: this.tunnel.id,
+      source: "cloudflare",
       config: {
         ingress: [
           ...props.hostnames.map((hostname) => ({ hostname, service: props.origin })),
-          { service: "http_status:404" },
+          { service: TUNNEL_CATCH_ALL_SERVICE },
         ],
       },
     });
@@ -90,13 +105,14 @@ export class TunnelStack extends Construct {
           type: "CNAME",
           content: `${this.tunnel.id}.cfargotunnel.com`,
           proxied: true,
+          // 1 is Cloudflare's automatic TTL, the only TTL a proxied record has.
           ttl: 1,
           comment: `Cloudflare tunnel ${props.tunnelName}, managed by proveit-stacks`,
         }),
     );
 
-    // Provider 5.x no longer exports the token from the tunnel resource; this data source reads it.
-    const token = new DataCloudflareZeroTrustTunnelCloudflaredToken(this, "token", {
+    // Provider 5.x has no tunnel_token on the tunnel resource; this data source reads it.
+    this.token = new DataCloudflareZeroTrustTunnelCloudflaredToken(this, "token", {
       provider: cloudflare,
       accountId: props.accountId,
       tunnelId: this.tunnel.id,
@@ -108,11 +124,12 @@ export class TunnelStack extends Construct {
       name: props.containerName,
       image: props.image.bind(this, props.dockerProvider),
       command: ["tunnel", "--no-autoupdate", "run"],
-      env: [`TUNNEL_TOKEN=${token.token}`, `TUNNEL_METRICS=${CLOUDFLARED_METRICS_ADDRESS}`],
+      // The provider does not mark the token sensitive (5.14.0); sensitive() keeps it out of plan output.
+      env: [`TUNNEL_TOKEN=${Fn.sensitive(this.token.token)}`, `TUNNEL_METRICS=${CLOUDFLARED_METRICS_ADDRESS}`],
       networksAdvanced: toNetworksAdvanced([props.network]),
-      // The image has no shell, curl or wget; cloudflared checks its own readiness endpoint.
+      // The image has no shell, curl or wget; cloudflared queries its own readiness endpoint.
       healthcheck: toHealthcheck({
-        test: ["CMD", "cloudflared", "tunnel", "--metrics", CLOUDFLARED_METRICS_ADDRESS, "ready"],
+        test: ["CMD", "cloudflared", "tunnel", "--metrics", CLOUDFLARED_READY_ADDRESS, "ready"],
         intervalSeconds: 15,
         timeoutSeconds: 5,
         retries: 3,

@@ -1,12 +1,12 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
 import { NGINX_PUBLIC_PORT } from "../config/defaults";
 import { ContainerImage } from "../constructs/container-image";
+import { EdgeCertificatePack } from "../constructs/edge-certificate-pack";
 import { HostPortMapping, NetworkAttachment } from "../constructs/container-defaults";
 import { IgnitionGateway } from "../constructs/ignition-gateway";
 import { ServiceContainer } from "../constructs/service-container";
@@ -14,6 +14,7 @@ import { SharedDatabase } from "../constructs/shared-database";
 import { StackNginx } from "../constructs/stack-nginx";
 import { TunnelStack } from "../constructs/tunnel-stack";
 import { BackendLocation, configureBackend } from "./backend";
+import { CloudflareAccount } from "./cloudflare-account";
 import { integrationFor } from "./service-integrations";
 
 export interface PlatformStackProps {
@@ -61,6 +62,8 @@ export class PlatformStack extends TerraformStack {
   public readonly databases: SharedDatabase[] = [];
   public readonly nginx: StackNginx;
   public readonly tunnel?: TunnelStack;
+  /** The edge certificate pack of the deployment; set on core only, when the deployment needs one. */
+  public readonly certificates?: EdgeCertificatePack;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     super(scope, props.spec.id);
@@ -194,30 +197,30 @@ export class PlatformStack extends TerraformStack {
       ...this.services.map((service) => service.container.fqn),
     ];
 
+    const cloudflare = new CloudflareAccount(this, deployment.domain);
     if (spec.tunnel) {
-      const cloudflare = new CloudflareProvider(this, "cloudflare", {});
-      const accountId = new TerraformVariable(this, "cloudflare_account_id", {
-        type: "string",
-        sensitive: true,
-        description: "Cloudflare account id that owns the tunnels (set TF_VAR_cloudflare_account_id)",
-      });
-      const zoneId = new TerraformVariable(this, "cloudflare_zone_id", {
-        type: "string",
-        sensitive: true,
-        description: `Cloudflare zone id of ${deployment.domain} (set TF_VAR_cloudflare_zone_id)`,
-      });
+      const hostnames = spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : []));
+      if (hostnames.length === 0) {
+        Annotations.of(this).addWarning(
+          `Stack ${spec.id} is published through Cloudflare but has no public hostname, so its tunnel answers 404 to every request. ` +
+            `Give a service a publicHost, or set cloudflare: false on the stack.`,
+        );
+      }
       this.tunnel = new TunnelStack(this, "tunnel", {
         tunnelName: `proveit-${spec.id}`,
-        accountId: accountId.stringValue,
-        zoneId: zoneId.stringValue,
-        hostnames: spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : [])),
+        accountId: cloudflare.accountId,
+        zoneId: cloudflare.zoneId,
+        hostnames,
         origin: `http://${spec.nginx.sharedAlias}:${NGINX_PUBLIC_PORT}`,
         containerName: spec.tunnel.containerName,
         image: ContainerImage.fromRegistry(spec.tunnel.image),
         network: { name: this.routingNetworkName, aliases: [`${spec.id}-cloudflared`], ipv4Address: spec.tunnel.routingAddress },
         dependsOn: this.nginx.container,
-        cloudflareProvider: cloudflare,
+        cloudflareProvider: cloudflare.provider,
       });
+    }
+    if (!core) {
+      this.certificates = addEdgeCertificates(this, deployment, cloudflare);
     }
 
     new TerraformOutput(this, "urls", {
@@ -225,6 +228,28 @@ export class PlatformStack extends TerraformStack {
       value: stackUrls(spec),
     });
   }
+}
+
+/**
+ * Orders the deployment's edge certificate pack in core, or records why
+ * there is none when some stack is published through Cloudflare.
+ */
+function addEdgeCertificates(core: PlatformStack, deployment: Deployment, cloudflare: CloudflareAccount): EdgeCertificatePack | undefined {
+  const published = deployment.stacks.filter((stack) => stack.tunnel).map((stack) => stack.id);
+  if (deployment.certificatePack) {
+    return new EdgeCertificatePack(core, "edge-certificates", {
+      zoneId: cloudflare.zoneId,
+      hosts: [...deployment.certificatePack.hosts],
+      provider: cloudflare.provider,
+    });
+  }
+  if (published.length > 0) {
+    Annotations.of(core).addInfo(
+      `No Advanced Certificate Manager pack is ordered: Universal SSL of ${deployment.domain} covers every public hostname ` +
+        `of the stacks published through Cloudflare (${published.join(", ")}).`,
+    );
+  }
+  return undefined;
 }
 
 /** Every gateway database of every stack, then the shared database's own application databases. */
