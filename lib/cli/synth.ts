@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { ConfigError } from "../config/errors";
@@ -11,6 +12,19 @@ export interface SynthCommandOptions {
   readonly environment?: NodeJS.ProcessEnv;
   /** Where messages go. @default process.stderr */
   readonly errorOutput?: { write(text: string): unknown };
+  /** Where notes and warnings of the synthesized stacks go. @default process.stdout */
+  readonly infoOutput?: { write(text: string): unknown };
+}
+
+/** Prints the notes and warnings that the constructs recorded, one line each, as the cdktf CLI would. */
+function reportAnnotations(outdir: string, output: { write(text: string): unknown }): void {
+  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  for (const [id, stack] of Object.entries<{ annotations?: { level: string; message: string }[] }>(manifest.stacks)) {
+    for (const annotation of stack.annotations ?? []) {
+      const level = annotation.level.replace("@cdktf/", "");
+      output.write(`[${level}] ${id}: ${annotation.message.trim()}\n`);
+    }
+  }
 }
 
 /**
@@ -30,6 +44,7 @@ export function runSynth(options: SynthCommandOptions): number {
     const app = new App({ outdir: environment.CDKTF_OUTDIR || path.join(options.projectRoot, "cdktf.out") });
     buildPlatform(app, deployment, { projectRoot: options.projectRoot, outdir: app.outdir });
     app.synth();
+    reportAnnotations(app.outdir, options.infoOutput ?? process.stdout);
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
