@@ -4,6 +4,7 @@ export * from "./config/errors";
 export * from "./config/load";
 export * from "./constructs/container-image";
 export * from "./constructs/container-defaults";
+export * from "./constructs/database-connection";
 export * from "./constructs/ignition-gateway";
 export * from "./constructs/shared-database";
 export * from "./constructs/stack-nginx";

@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import * as nodePath from "node:path";
+import { invalidClientName } from "../rendering/postgres-init";
 import {
   dynamicRange,
   fixedRange,
@@ -111,6 +114,7 @@ export class DeploymentResolver {
     const routingPlan = this.planNetwork(routingNetwork, routingClaims, ["networks", "routing", "subnet"]);
     const withRouting = stacks.map((stack) => attachRoutingAddresses(stack, routingPlan));
     this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
+    this.checkDatabaseNames(withRouting);
 
     if (this.issues.length > 0) {
       return { issues: this.issues };
@@ -277,6 +281,53 @@ export class DeploymentResolver {
         return;
       }
     }
+  }
+
+  /**
+   * Checks every database and role name a server will create: each must be a
+   * PostgreSQL identifier that is kept as written and not reserved, and no two
+   * clients of one server may share a name. Gateway databases are named
+   * `<stack>_<gateway key>`, so a long key can exceed PostgreSQL's 63 characters.
+   */
+  private checkDatabaseNames(stacks: readonly StackSpec[]): void {
+    const sharedClients = new Map<string, FieldPath>();
+    for (const stack of stacks) {
+      for (const gateway of stack.gateways) {
+        const path: FieldPath = ["stacks", stack.id, "gateways", gateway.poolKey];
+        this.checkDatabaseName(gateway.databaseName, path, sharedClients, `the database of gateway ${gateway.key} in stack ${stack.id}`);
+      }
+    }
+    for (const stack of stacks) {
+      for (const database of stack.databases) {
+        const clients = database.shared ? sharedClients : new Map<string, FieldPath>();
+        database.databases.forEach((name, index) => {
+          const path: FieldPath = ["stacks", stack.id, "databases", database.key, "databases", index];
+          this.checkDatabaseName(name, path, clients, `database ${name}`);
+        });
+      }
+    }
+  }
+
+  private checkDatabaseName(name: string, path: FieldPath, seen: Map<string, FieldPath>, what: string): void {
+    const reason = invalidClientName(name);
+    if (reason) {
+      this.report(path, `${what} would be named ${name}, which ${reason.replace(/^must/, "must")}`, "choose a shorter key or a different name", name);
+    }
+    const other = seen.get(name);
+    if (other) {
+      this.report(path, `${what} is named ${name}, like the database of ${formatPath(other)}; each client needs its own database and role`, "rename one of the two", name);
+      return;
+    }
+    seen.set(name, path);
+  }
+
+  /** Resolves a file named in the configuration against the configuration file's folder and checks that it exists. */
+  private projectFile(file: string, path: FieldPath): string {
+    const resolved = nodePath.resolve(nodePath.dirname(this.file), file);
+    if (!existsSync(resolved)) {
+      this.report(path, `the file does not exist at ${resolved}`, "put the file there, or correct the path (it is relative to the configuration file)", file);
+    }
+    return resolved;
   }
 
   private resolveStack(
@@ -596,6 +647,11 @@ export class DeploymentResolver {
         image: gateway.image ?? DEFAULT_IMAGES.ignition,
         edition: gateway.edition ?? "standard",
         modules: gateway.modules ?? [],
+        thirdPartyModules: (gateway.thirdPartyModules ?? []).map((module, index) => ({
+          id: module.id,
+          file: this.projectFile(module.file, [...path, "thirdPartyModules", index, "file"]),
+        })),
+        jdbcDrivers: (gateway.jdbcDrivers ?? []).map((file, index) => this.projectFile(file, [...path, "jdbcDrivers", index])),
         memory: gateway.memory,
         databaseName: `${stackId}_${memberKey}`.replace(/-/g, "_"),
         publicHostname,
