@@ -1,10 +1,10 @@
 /**
  * Runs the synthesized database setup of every shipped configuration
  * against real PostgreSQL 15 and PgBouncer 1.18 (Debian 12's packages), on
- * 127.0.0.1 and free ports: postgresql.conf, the init script with the init
+ * 127.0.0.1 and free ports. postgresql.conf, the init script with the init
  * container's environment, pgbouncer.ini and userlist.txt all come from the
- * `upload` blocks and `env` of the synthesized containers, with generated
- * test passwords in place of the Terraform references.
+ * `upload` blocks and `env` of the synthesized containers. Generated test
+ * passwords replace the Terraform references.
  *
  * NOTE: the pinned image runs PgBouncer 1.25 and PostgreSQL 17; these tests
  * cannot cover what differs. PgBouncer 1.18 has no `max_prepared_statements`
@@ -80,7 +80,7 @@ function databaseCases(): DatabaseCase[] {
   return cases;
 }
 
-/** The init container's command, run with psql against the local server. */
+/** Runs the init container's command with psql against the local server. */
 function applyInit(init: StackJson, passwords: TestPasswords, port: number): { status: number; output: string } {
   const environment = passwords.substituteAll(environmentOf(init));
   return runPsql(uploadedFile(init, INIT_SCRIPT), environment, port);
@@ -96,7 +96,7 @@ async function queryOnce(port: number, database: string, user: string, password:
   await client.connect();
   try {
     const result: unknown = await client.query(sql);
-    // A text with several statements returns one result per statement; the last one is the answer.
+    // A text with several statements returns one result per statement, and the last one is the query result.
     const last = Array.isArray(result) ? result[result.length - 1] : result;
     return (last as { rows: Record<string, unknown>[] }).rows[0];
   } finally {
@@ -121,9 +121,9 @@ interface WorkloadResult {
 }
 
 /**
- * Named prepared statements as the PostgreSQL JDBC driver sends them: the
+ * Sends named prepared statements as the PostgreSQL JDBC driver does. The
  * first use on a connection sends Parse with the statement name, then Bind,
- * Execute and Sync; later uses send Bind, Execute and Sync only. Each worker
+ * Execute and Sync. Later uses send Bind, Execute and Sync only. Each worker
  * keeps its connection for a few rounds, then reconnects.
  */
 async function preparedStatementWorkload(port: number, role: ClientRole, workers: number, rounds: number): Promise<WorkloadResult> {
@@ -256,7 +256,7 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
 
   test("wrong password is refused", async () => {
     const message = await connectionError(pgbouncer.port, roles[0].name, roles[0].name, `${roles[0].password}x`);
-    // PgBouncer answers a failed SCRAM exchange with its own message.
+    // PgBouncer replies to a failed SCRAM exchange with its own message.
     expect(message).toMatch(/SASL authentication failed|password authentication failed/);
   });
 
@@ -277,12 +277,12 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
 
   test("init twice keeps rows", async () => {
     for (const role of roles) {
-      await queryOnce(pgbouncer.port, role.name, role.name, role.password, "CREATE TABLE IF NOT EXISTS kept (n int); INSERT INTO kept VALUES (42); SELECT 1");
+      await queryOnce(pgbouncer.port, role.name, role.name, role.password, "CREATE TABLE IF NOT EXISTS rows_before_init (n int); INSERT INTO rows_before_init VALUES (42); SELECT 1");
     }
     const second = applyInit(database.init, passwords, postgres.port);
     expect(second).toMatchObject({ status: 0 });
     for (const role of roles) {
-      const row = await queryOnce(pgbouncer.port, role.name, role.name, role.password, "SELECT count(*)::int AS rows FROM kept");
+      const row = await queryOnce(pgbouncer.port, role.name, role.name, role.password, "SELECT count(*)::int AS rows FROM rows_before_init");
       expect({ role: role.name, row }).toEqual({ role: role.name, row: { rows: 1 } });
     }
   });
@@ -303,8 +303,8 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
     const row = await queryOnce(replaced.port, added.name, added.name, added.password, "SELECT current_database() AS db");
     expect(row).toEqual({ db: "core_ignition_added" });
     for (const role of roles) {
-      const kept = await queryOnce(replaced.port, role.name, role.name, role.password, "SELECT count(*)::int AS rows FROM kept");
-      expect({ role: role.name, kept }).toEqual({ role: role.name, kept: { rows: 1 } });
+      const existing = await queryOnce(replaced.port, role.name, role.name, role.password, "SELECT count(*)::int AS rows FROM rows_before_init");
+      expect({ role: role.name, existing }).toEqual({ role: role.name, existing: { rows: 1 } });
     }
   });
 

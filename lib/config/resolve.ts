@@ -291,31 +291,30 @@ export class DeploymentResolver {
    */
   private checkDatabaseNames(stacks: readonly StackSpec[]): void {
     const sharedClients = new Map<string, FieldPath>();
+    const gatewayFix = "choose a shorter gateway key: its database is named <stack>_<key>, with '-' written as '_'";
     for (const stack of stacks) {
       for (const gateway of stack.gateways) {
-        const path: FieldPath = ["stacks", stack.id, "gateways", gateway.poolKey];
-        this.checkDatabaseName(gateway.databaseName, path, sharedClients, `the database of gateway ${gateway.key} in stack ${stack.id}`);
+        this.checkDatabaseName(gateway.databaseName, ["stacks", stack.id, "gateways", gateway.poolKey], sharedClients, gatewayFix);
       }
     }
     for (const stack of stacks) {
       for (const database of stack.databases) {
         const clients = database.shared ? sharedClients : new Map<string, FieldPath>();
         database.databases.forEach((name, index) => {
-          const path: FieldPath = ["stacks", stack.id, "databases", database.key, "databases", index];
-          this.checkDatabaseName(name, path, clients, `database ${name}`);
+          this.checkDatabaseName(name, ["stacks", stack.id, "databases", database.key, "databases", index], clients, "choose another name");
         });
       }
     }
   }
 
-  private checkDatabaseName(name: string, path: FieldPath, seen: Map<string, FieldPath>, what: string): void {
+  private checkDatabaseName(name: string, path: FieldPath, seen: Map<string, FieldPath>, fix: string): void {
     const reason = invalidClientName(name);
     if (reason) {
-      this.report(path, `${what} would be named ${name}, which ${reason.replace(/^must/, "must")}`, "choose a shorter key or a different name", name);
+      this.report(path, `the database name ${name} cannot be used: it ${reason}`, fix, name);
     }
     const other = seen.get(name);
     if (other) {
-      this.report(path, `${what} is named ${name}, like the database of ${formatPath(other)}; each client needs its own database and role`, "rename one of the two", name);
+      this.report(path, `the database name ${name} is also used by ${formatPath(other)}; each client needs its own database and role`, "rename one of the two", name);
       return;
     }
     seen.set(name, path);

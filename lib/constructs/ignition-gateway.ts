@@ -4,12 +4,14 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { Annotations, AssetType, TerraformAsset, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
+import { IGNITION_PORTS } from "../config/defaults";
 import {
   PASSWORD_VARIABLE,
   POSTGRES_DRIVER,
   POSTGRES_TRANSLATOR,
   renderDatabaseConnection,
   renderSeedEntrypoint,
+  renderStatusPingCheck,
   SEED_DIRECTORY,
   SEED_ENTRYPOINT,
 } from "../rendering/ignition-resources";
@@ -26,7 +28,7 @@ import {
 } from "./container-defaults";
 import { DatabaseConnection, jdbcUrl } from "./database-connection";
 
-/** Ignition release lines whose container images this construct knows. */
+/** Ignition release lines whose container images this construct supports. */
 export type IgnitionVersion = "8.1" | "8.3";
 
 /** A third-party module: its identifier (the `<id>` of its module.xml) and its .modl file on the machine that synthesizes. */
@@ -78,7 +80,7 @@ export interface IgnitionGatewayProps {
   readonly ports?: HostPortMapping[];
 
   /**
-   * Named volume for `/usr/local/bin/ignition/data`, which holds the gateway's whole identity and configuration.
+   * Named volume for `/usr/local/bin/ignition/data`, which contains the gateway's whole identity and configuration.
    * @default - `<containerName>-data`
    */
   readonly volumeName?: string;
@@ -170,8 +172,8 @@ export function ignitionVersionOf(image: string): IgnitionVersion | undefined {
  * directory, so a replaced container is the same gateway.
  *
  * With Ignition 8.3 the database connection is written as a configuration
- * resource into the gateway's external collection on every start; with 8.1 it
- * is exposed as `databaseSettings` for an operator to enter once.
+ * resource into the gateway's external collection on every start. With 8.1
+ * it is exposed as `databaseSettings`, for an operator to enter once.
  */
 export class IgnitionGateway extends Construct {
   public readonly container: Container;
@@ -239,11 +241,9 @@ export class IgnitionGateway extends Construct {
       // provider removes the container with SIGKILL.
       stopTimeout: 120,
       destroyGraceSeconds: 120,
-      // health-check.sh ships in the image and is what Inductive Automation's Helm chart uses as
-      // the readiness probe: it queries /StatusPing and succeeds once the gateway is RUNNING.
       // A first boot commissions the gateway and unpacks modules, which takes minutes on a small host.
       healthcheck: toHealthcheck({
-        test: ["CMD", "health-check.sh", "-t", "5"],
+        test: ["CMD", "bash", "-c", renderStatusPingCheck(IGNITION_PORTS.http)],
         intervalSeconds: 15,
         timeoutSeconds: 10,
         retries: 5,

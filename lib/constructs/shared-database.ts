@@ -29,7 +29,7 @@ export interface PostgresOptions {
   readonly volumeName?: string;
 
   /**
-   * Host port for the server's 5432, bound to 127.0.0.1 unless the mapping says otherwise.
+   * Host port for the server's 5432, bound to 127.0.0.1 unless the mapping sets another address.
    * @default - not published
    */
   readonly hostPort?: HostPortMapping;
@@ -58,7 +58,7 @@ export interface PgbouncerOptions {
   readonly alias?: string;
 
   /**
-   * Host port for PgBouncer's 5432, bound to 127.0.0.1 unless the mapping says otherwise.
+   * Host port for PgBouncer's 5432, bound to 127.0.0.1 unless the mapping sets another address.
    * @default - not published
    */
   readonly hostPort?: HostPortMapping;
@@ -121,10 +121,10 @@ const SHARED_MEMORY_MB = 256;
 
 /**
  * PostgreSQL with a data volume protected from `destroy`, a tuned
- * configuration and SCRAM authentication; one database and role per client,
- * created by an init container that runs again whenever the script, a
- * password or the server changes and never drops anything; and PgBouncer in
- * front with one pool per database.
+ * configuration and SCRAM authentication, and PgBouncer in front with one
+ * pool per database. Each client gets a database and a role, created by an
+ * init container that runs again whenever the script, a password or the
+ * server changes, and that never drops anything.
  */
 export class SharedDatabase extends Construct {
   public readonly postgres: Container;
@@ -237,10 +237,10 @@ export class SharedDatabase extends Construct {
   }
 
   /**
-   * A container that runs the idempotent script with psql and exits. Every
-   * input of the script (its text, the passwords) is part of the container's
-   * configuration, so Terraform replaces the container, and so runs the
-   * script again, when any of them changes; replacing the server runs it too.
+   * Creates the container that runs the idempotent script with psql and
+   * exits. The script's text and the passwords are part of the container's
+   * configuration, so Terraform replaces the container (and runs the script
+   * again) when any of them changes. Replacing the server runs it too.
    */
   private createInit(
     props: SharedDatabaseProps,
@@ -267,7 +267,7 @@ export class SharedDatabase extends Construct {
       provider: props.provider,
       name,
       image: props.postgres.image.bind(this, props.provider),
-      // attach waits for the container to exit; must_run false keeps the exited container in
+      // attach waits for the container to exit. must_run false keeps the exited container in
       // the state, where the provider records its exit_code for the postcondition below.
       restart: "no",
       mustRun: false,
@@ -322,8 +322,8 @@ export class SharedDatabase extends Construct {
       networksAdvanced: toNetworksAdvanced([{ ...props.network, aliases: [alias], ipv4Address: options.ipv4Address }]),
       ports: toPorts(options.hostPort ? [options.hostPort] : []),
       destroyGraceSeconds: 30,
-      // pg_isready (PostgreSQL's client tools are in the image) counts PgBouncer's reply to an
-      // unknown database as an answer, so the check needs no password.
+      // pg_isready (PostgreSQL's client tools are in the image) counts PgBouncer's error for an
+      // unknown database as a response, so the check needs no password.
       healthcheck: toHealthcheck({
         test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(SERVER_PORT)],
         intervalSeconds: 10,

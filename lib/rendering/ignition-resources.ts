@@ -6,13 +6,13 @@
  * `data/config/resources/<collection>/<module>/<type>/<name>/`, each with a
  * `config.json` and a `resource.json`. The `external` collection is loaded
  * first, is read-only in the gateway's web interface and is never written by
- * the gateway; an operator's change to one of its resources is saved as an
+ * the gateway. An operator's change to one of its resources is saved as an
  * override in the `core` collection. So the deployment owns `external` and
  * rewrites it on every start, and never touches `core`.
  */
 import { createHash } from "node:crypto";
 
-/** Where seeded files wait inside the container until the entrypoint copies them. */
+/** Folder in the container where seeded files wait until the entrypoint copies them. */
 export const SEED_DIRECTORY = "/usr/local/share/proveit/external";
 
 /** Path of the entrypoint script inside the container. */
@@ -52,7 +52,7 @@ export interface DatabaseConnectionResource {
   readonly maxActive?: number;
 }
 
-/** A stable UUID (version 5 layout) derived from a name, so the synthesized files do not change between runs. */
+/** Derives a UUID (version 5 layout) from a name, so the synthesized files do not change between runs. */
 export function stableUuid(name: string): string {
   const hex = createHash("sha1").update(`proveit-stacks:${name}`).digest("hex");
   const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
@@ -79,10 +79,10 @@ function resourceJson(uuid: string, description: string): string {
 
 /**
  * Renders a database connection resource. The password travels as the
- * `password` parameter of the JDBC URL: Ignition 8.3 stores the `password`
- * field as a secret encrypted with the gateway's own key, which Terraform
- * cannot produce, and the PostgreSQL JDBC driver takes URL parameters over
- * the properties the gateway passes.
+ * `password` parameter of the JDBC URL, because Ignition 8.3 stores the
+ * `password` field as a secret encrypted with the gateway's own key, which
+ * Terraform cannot produce. The PostgreSQL JDBC driver takes URL parameters
+ * over the properties the gateway passes.
  */
 export function renderDatabaseConnection(connection: DatabaseConnectionResource): SeedFile[] {
   const directory = `ignition/database-connection/${connection.name}`;
@@ -157,4 +157,18 @@ fi
 
 exec "\${IGNITION_DOCKER_ENTRYPOINT:-/usr/local/bin/docker-entrypoint.sh}" "$@"
 `;
+}
+
+/**
+ * Renders a healthcheck that requests the gateway's `/StatusPing` and
+ * succeeds only when the response reports `RUNNING`. It needs nothing but bash (the
+ * image's entrypoint is a bash script), so it does not depend on curl being
+ * in the image.
+ */
+export function renderStatusPingCheck(port: number): string {
+  return [
+    `exec 3<>/dev/tcp/127.0.0.1/${port}`,
+    "printf 'GET /StatusPing HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3",
+    "grep -q '\"RUNNING\"' <&3",
+  ].join(" && ");
 }

@@ -44,8 +44,8 @@ const CLIENT_HEADROOM = 20;
 
 /**
  * Sizes the pools for a number of client databases. Each database may use
- * `poolSize` server connections; twice that many clients may connect to it
- * at once, so that clients queue in PgBouncer instead of being refused when
+ * `poolSize` server connections. Twice that many clients may connect to it
+ * at once, so that clients queue in PgBouncer instead of being rejected when
  * a pool is busy. PostgreSQL accepts every pool at once plus headroom.
  */
 export function planPools(clientCount: number, poolSize = DEFAULT_POOL_SIZE): PoolPlan {
@@ -89,7 +89,7 @@ export interface PgbouncerConfigOptions {
   /**
    * `session` gives each client connection its own server connection for its
    * whole life, so JDBC's named server-side prepared statements work with any
-   * PgBouncer version; `DISCARD ALL` clears them before the next client gets
+   * PgBouncer version. `DISCARD ALL` clears them before the next client gets
    * the connection. `transaction` needs PgBouncer 1.21 or later, where
    * `max_prepared_statements` tracks them across server connections.
    * @default "session"
@@ -154,9 +154,9 @@ export function renderPgbouncerIni(options: PgbouncerConfigOptions): string {
 }
 
 /**
- * Renders `userlist.txt`. PgBouncer holds each password in clear text so that
- * it can answer the client's SCRAM exchange and run its own SCRAM exchange
- * with PostgreSQL.
+ * Renders `userlist.txt`. PgBouncer needs each password in clear text to
+ * verify the client's SCRAM exchange and to run its own SCRAM exchange with
+ * PostgreSQL.
  */
 export function renderUserlist(clients: readonly DatabaseClient[]): string {
   return clients.map((client) => `"${client.name}" "${client.password.replace(/"/g, '""')}"`).join("\n") + "\n";

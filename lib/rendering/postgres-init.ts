@@ -5,7 +5,7 @@
  * before it creates and nothing is dropped.
  *
  * Passwords are not in the SQL: psql reads each from an environment variable
- * (`\getenv`, psql 15 and later), so the script holds no secret.
+ * (`\getenv`, psql 15 and later), so the script contains no secret.
  */
 
 /** A PostgreSQL identifier that needs no quoting and is not truncated (63 bytes at most). */
@@ -27,13 +27,13 @@ export function passwordVariable(name: string): string {
  */
 export function invalidClientName(name: string): string | undefined {
   if (!CLIENT_NAME.test(name)) {
-    return "must be a lowercase PostgreSQL identifier of 1 to 63 characters: a-z, 0-9 and '_', not starting with a digit";
+    return "must be a lowercase PostgreSQL identifier of 1 to 63 characters (a-z, 0-9 and '_', not starting with a digit)";
   }
   if (RESERVED_NAMES.has(name)) {
-    return `"${name}" is reserved by PostgreSQL or PgBouncer`;
+    return "is reserved by PostgreSQL or PgBouncer";
   }
   if (name.startsWith("pg_")) {
-    return "names starting with pg_ are reserved for PostgreSQL's own roles";
+    return "starts with pg_, which PostgreSQL reserves for its own roles";
   }
   return undefined;
 }
@@ -79,7 +79,7 @@ export function renderInitSql(clientNames: readonly string[]): string {
   for (const name of clientNames) {
     const reason = invalidClientName(name);
     if (reason) {
-      throw new Error(`Invalid database client name "${name}": ${reason}.`);
+      throw new Error(`Invalid database client name "${name}": it ${reason}.`);
     }
     if (seen.has(name)) {
       throw new Error(`Database client name "${name}" is listed twice; each client needs its own database and role.`);

@@ -49,7 +49,7 @@ function serviceUser(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-/** A temporary folder that the server processes may write to. */
+/** Creates a temporary folder that the server processes may write to. */
 export function makeServerDirectory(prefix: string): string {
   const directory = mkdtempSync(path.join(tmpdir(), prefix));
   const user = serviceUser();
@@ -67,7 +67,7 @@ function writeServerFile(file: string, content: string): void {
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

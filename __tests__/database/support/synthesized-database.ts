@@ -9,7 +9,7 @@ import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, resourcesOfType, StackJson } from "../../support/synth";
 
-/** Every shipped configuration file, as an absolute path. */
+/** Lists every shipped configuration file, as absolute paths. */
 export function shippedConfigs(): string[] {
   const directory = path.join(PROJECT_ROOT, "configs");
   return readdirSync(directory)
@@ -61,7 +61,7 @@ export function uploadedFileEndingWith(container: StackJson, suffix: string): st
   return uploads[0].content;
 }
 
-/** A container's environment as a map. */
+/** Returns a container's environment as a map. */
 export function environmentOf(container: StackJson): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const entry of container.env ?? []) {
@@ -81,7 +81,7 @@ const PASSWORD_REFERENCE = /\$\{random_password\.[A-Za-z0-9_-]+\.result\}/g;
 export class TestPasswords {
   private readonly passwords = new Map<string, string>();
 
-  /** The password that stands for a reference such as `${random_password.x.result}`. */
+  /** Returns the test password for a reference such as `${random_password.x.result}`. */
   public passwordFor(reference: string): string {
     let password = this.passwords.get(reference);
     if (password === undefined) {
