@@ -5,6 +5,7 @@ export * from "./config/load";
 export * from "./config/certificates";
 export * from "./constructs/container-image";
 export * from "./constructs/container-defaults";
+export * from "./constructs/database-connection";
 export * from "./constructs/ignition-gateway";
 export * from "./constructs/shared-database";
 export * from "./constructs/stack-nginx";

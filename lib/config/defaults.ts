@@ -14,8 +14,11 @@ export const DEFAULT_IMAGES = {
    */
   cloudflared: "cloudflare/cloudflared:2025.11.1",
   postgres: "postgres:17.6-bookworm",
-  /** PgBouncer 1.21 and later keep named prepared statements working in transaction pooling. */
-  pgbouncer: "edoburu/pgbouncer:v1.24.1-p1",
+  /**
+   * PgBouncer 1.25.2 in Alpine, rebuilt by its publisher; runs as `postgres` (uid 70), reads
+   * /etc/pgbouncer/pgbouncer.ini and userlist.txt, and includes pg_isready for the healthcheck.
+   */
+  pgbouncer: "edoburu/pgbouncer:v1.25.2-p0",
 } as const;
 
 /** Docker daemon used when neither the configuration nor a stack names one. */

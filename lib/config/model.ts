@@ -76,6 +76,10 @@ export interface GatewaySpec extends ContainerSpec {
   readonly image: string;
   readonly edition: "standard" | "edge" | "maker";
   readonly modules: readonly string[];
+  /** Third-party modules to install, with their .modl files as absolute paths on the machine that synthesizes. */
+  readonly thirdPartyModules: readonly { readonly id: string; readonly file: string }[];
+  /** JDBC driver .jar files to install, as absolute paths on the machine that synthesizes. */
+  readonly jdbcDrivers: readonly string[];
   readonly memory?: string;
   /** Database and role of this gateway in the shared database. */
   readonly databaseName: string;

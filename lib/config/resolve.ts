@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import * as nodePath from "node:path";
+import { invalidClientName } from "../rendering/postgres-init";
 import {
   dynamicRange,
   fixedRange,
@@ -112,6 +115,7 @@ export class DeploymentResolver {
     const routingPlan = this.planNetwork(routingNetwork, routingClaims, ["networks", "routing", "subnet"]);
     const withRouting = this.resolveConnections(stacks.map((stack) => attachRoutingAddresses(stack, routingPlan)));
     this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
+    this.checkDatabaseNames(withRouting);
     const certificates = planCertificates(config, withRouting, this.hostnames);
     this.issues.push(...certificates.issues);
 
@@ -318,6 +322,52 @@ export class DeploymentResolver {
         return;
       }
     }
+  }
+
+  /**
+   * Checks every database and role name a server will create: each must be a
+   * PostgreSQL identifier that is kept as written and not reserved, and no two
+   * clients of one server may share a name. Gateway databases are named
+   * `<stack>_<gateway key>`, so a long key can exceed PostgreSQL's 63 characters.
+   */
+  private checkDatabaseNames(stacks: readonly StackSpec[]): void {
+    const sharedClients = new Map<string, FieldPath>();
+    const gatewayFix = "choose a shorter gateway key: its database is named <stack>_<key>, with '-' written as '_'";
+    for (const stack of stacks) {
+      for (const gateway of stack.gateways) {
+        this.checkDatabaseName(gateway.databaseName, ["stacks", stack.id, "gateways", gateway.poolKey], sharedClients, gatewayFix);
+      }
+    }
+    for (const stack of stacks) {
+      for (const database of stack.databases) {
+        const clients = database.shared ? sharedClients : new Map<string, FieldPath>();
+        database.databases.forEach((name, index) => {
+          this.checkDatabaseName(name, ["stacks", stack.id, "databases", database.key, "databases", index], clients, "choose another name");
+        });
+      }
+    }
+  }
+
+  private checkDatabaseName(name: string, path: FieldPath, seen: Map<string, FieldPath>, fix: string): void {
+    const reason = invalidClientName(name);
+    if (reason) {
+      this.report(path, `the database name ${name} cannot be used: it ${reason}`, fix, name);
+    }
+    const other = seen.get(name);
+    if (other) {
+      this.report(path, `the database name ${name} is also used by ${formatPath(other)}; each client needs its own database and role`, "rename one of the two", name);
+      return;
+    }
+    seen.set(name, path);
+  }
+
+  /** Resolves a file named in the configuration against the configuration file's folder and checks that it exists. */
+  private projectFile(file: string, path: FieldPath): string {
+    const resolved = nodePath.resolve(nodePath.dirname(this.file), file);
+    if (!existsSync(resolved)) {
+      this.report(path, `the file does not exist at ${resolved}`, "put the file there, or correct the path (it is relative to the configuration file)", file);
+    }
+    return resolved;
   }
 
   private resolveStack(
@@ -644,6 +694,11 @@ export class DeploymentResolver {
         image: gateway.image ?? DEFAULT_IMAGES.ignition,
         edition: gateway.edition ?? "standard",
         modules: gateway.modules ?? [],
+        thirdPartyModules: (gateway.thirdPartyModules ?? []).map((module, index) => ({
+          id: module.id,
+          file: this.projectFile(module.file, [...path, "thirdPartyModules", index, "file"]),
+        })),
+        jdbcDrivers: (gateway.jdbcDrivers ?? []).map((file, index) => this.projectFile(file, [...path, "jdbcDrivers", index])),
         memory: gateway.memory,
         databaseName: `${stackId}_${memberKey}`.replace(/-/g, "_"),
         publicHostname,

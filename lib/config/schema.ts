@@ -29,6 +29,10 @@ const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MEMORY = /^[1-9][0-9]*[kmg]$/;
 const LOCAL_PATH = /^\/([a-z0-9][a-z0-9._-]*\/)?$/;
+/** A Java-style module identifier, such as `com.cirruslink.mqtt.engine.gateway`. */
+const MODULE_ID = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_-]*)+$/;
+/** A relative file path without `..` segments and with the given extension. */
+const ADDON_FILE = (extension: string): RegExp => new RegExp(`^(?!/)(?!.*(^|/)\\.\\.(/|$))[A-Za-z0-9_./ -]+\\.${extension}$`);
 
 /**
  * A Docker image reference with an explicit tag or digest, as in
@@ -197,6 +201,21 @@ export const gatewayConfig = z.strictObject({
   ports: gatewayPorts.optional(),
   /** Ignition module identifiers to enable; the gateway's other built-in modules are disabled. */
   modules: z.array(z.string().regex(/^[a-z0-9._-]+$/)).optional(),
+  /**
+   * Third-party modules installed into every member and kept across container replacement and image
+   * upgrades: the module identifier (the `<id>` in the module's module.xml) and the .modl file, relative
+   * to the configuration file. Their licences and certificates are accepted on start, without the web UI.
+   */
+  thirdPartyModules: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(MODULE_ID, "must be a module identifier such as com.cirruslink.mqtt.engine.gateway"),
+        file: z.string().regex(ADDON_FILE("modl"), "must be a relative path to a .modl file, such as modules/mqtt-engine.modl"),
+      }),
+    )
+    .optional(),
+  /** JDBC driver .jar files installed into every member, relative to the configuration file. */
+  jdbcDrivers: z.array(z.string().regex(ADDON_FILE("jar"), "must be a relative path to a .jar file, such as drivers/ojdbc11.jar")).optional(),
   /** Memory limit, such as `3g`; the JVM maximum heap is set to half of it. */
   memory: z.string().regex(MEMORY, "must be a size such as 512m or 2g").optional(),
   /** Relative weight of each pool member for new clients, one entry per replica. */

@@ -1,15 +1,9 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { TerraformProvider } from "cdktf";
+import { DataResource, TerraformOutput, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
-import {
-  DatabaseClient,
-  maxServerConnections,
-  PgbouncerConfigOptions,
-  renderPgbouncerIni,
-  renderUserlist,
-} from "../rendering/pgbouncer";
+import { DatabaseClient, planPools, PoolMode, renderPgbouncerIni, renderUserlist } from "../rendering/pgbouncer";
 import { passwordVariable, renderInitSql } from "../rendering/postgres-init";
 import { renderPostgresConf } from "../rendering/postgres-conf";
 import { ContainerImage } from "./container-image";
@@ -22,7 +16,7 @@ import {
   toNetworksAdvanced,
   toPorts,
 } from "./container-defaults";
-import type { DatabaseConnection } from "./ignition-gateway";
+import { DatabaseConnection } from "./database-connection";
 
 export interface PostgresOptions {
   readonly containerName: string;
@@ -35,7 +29,7 @@ export interface PostgresOptions {
   readonly volumeName?: string;
 
   /**
-   * Host port for the server's 5432, bound to 127.0.0.1 unless the mapping says otherwise.
+   * Host port for the server's 5432, bound to 127.0.0.1 unless the mapping sets another address.
    * @default - not published
    */
   readonly hostPort?: HostPortMapping;
@@ -64,14 +58,17 @@ export interface PgbouncerOptions {
   readonly alias?: string;
 
   /**
+   * Host port for PgBouncer's 5432, bound to 127.0.0.1 unless the mapping sets another address.
    * @default - not published
    */
   readonly hostPort?: HostPortMapping;
 
   /**
+   * `session` keeps JDBC's named prepared statements working with every PgBouncer version;
+   * `transaction` needs PgBouncer 1.21 or later.
    * @default "session"
    */
-  readonly poolMode?: "session" | "transaction";
+  readonly poolMode?: PoolMode;
 
   /**
    * Server connections per database.
@@ -80,6 +77,7 @@ export interface PgbouncerOptions {
   readonly defaultPoolSize?: number;
 
   /**
+   * Fixed address on the network.
    * @default - an address Docker assigns
    */
   readonly ipv4Address?: string;
@@ -98,62 +96,66 @@ export interface SharedDatabaseProps {
   readonly network: NetworkAttachment;
 
   /** Databases to create, each owned by a role of the same name with a generated password. */
-  readonly databases: string[];
+  readonly databases: readonly string[];
 
   /**
+   * Time zone of the server, a tz database name.
    * @default "UTC"
    */
   readonly timezone?: string;
 
   /**
+   * Docker provider of the stack, when it has more than one.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
 }
 
-const PGBOUNCER_PORT = 5432;
-const POSTGRES_PORT = 5432;
+const SERVER_PORT = 5432;
+const DATA_PATH = "/var/lib/postgresql/data";
+const CONFIG_FILE = "/etc/postgresql/postgresql.conf";
+const INIT_SCRIPT = "/usr/local/share/proveit/init-databases.sql";
+const PGBOUNCER_DIR = "/etc/pgbouncer";
+/** Size of `/dev/shm`, in MB; Docker's 64 MB default is too small for parallel queries. */
+const SHARED_MEMORY_MB = 256;
 
 /**
  * PostgreSQL with a data volume protected from `destroy`, a tuned
- * configuration and SCRAM authentication; one database and role per client,
- * created by an init container that runs again whenever the list changes and
- * never drops anything; and PgBouncer in front with one pool per database.
+ * configuration and SCRAM authentication, and PgBouncer in front with one
+ * pool per database. Each client gets a database and a role, created by an
+ * init container that runs again whenever the script, a password or the
+ * server changes, and that never drops anything.
  */
 export class SharedDatabase extends Construct {
   public readonly postgres: Container;
   public readonly pgbouncer?: Container;
+  /** One-shot container that creates the databases and roles, and updates their passwords. */
   public readonly init: Container;
   public readonly volume: Volume;
-  /** Host name that clients connect to on the shared network. */
+
+  /** Host name that clients connect to on the shared network: PgBouncer's alias, or the server's without PgBouncer. */
   public readonly host: string;
   public readonly port: number;
+
   /** Password of the `postgres` superuser; a sensitive Terraform reference. */
   public readonly superuserPassword: string;
-  private readonly passwords = new Map<string, string>();
+
+  private readonly connections = new Map<string, DatabaseConnection>();
 
   constructor(scope: Construct, id: string, props: SharedDatabaseProps) {
     super(scope, id);
     const provider = props.provider;
     const postgresAlias = props.postgres.alias ?? "postgres";
-    const network = props.network;
+    const plan = planPools(props.databases.length, props.pgbouncer?.defaultPoolSize);
 
     const superuser = new Password(this, "superuser-password", { length: 32, special: false });
     this.superuserPassword = superuser.result;
     const clients: DatabaseClient[] = props.databases.map((name) => {
       const password = new Password(this, `password-${name}`, { length: 32, special: false });
-      this.passwords.set(name, password.result);
       return { name, password: password.result };
     });
-
-    const pgbouncerOptions: PgbouncerConfigOptions = {
-      serverHost: postgresAlias,
-      serverPort: POSTGRES_PORT,
-      listenPort: PGBOUNCER_PORT,
-      clients,
-      poolMode: props.pgbouncer?.poolMode,
-      defaultPoolSize: props.pgbouncer?.defaultPoolSize,
-    };
+    // Rendering validates every name, so a bad one fails synthesis here instead of the deploy.
+    const initSql = renderInitSql(props.databases);
 
     this.volume = new Volume(this, "data", {
       name: props.postgres.volumeName ?? `${props.postgres.containerName}-data`,
@@ -170,21 +172,30 @@ export class SharedDatabase extends Construct {
       env: toEnv({
         POSTGRES_PASSWORD: superuser.result,
         POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
-        PGDATA: "/var/lib/postgresql/data/pgdata",
+        POSTGRES_HOST_AUTH_METHOD: "scram-sha-256",
+        PGDATA: `${DATA_PATH}/pgdata`,
         TZ: props.timezone ?? "UTC",
       }),
-      command: ["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"],
+      command: ["postgres", "-c", `config_file=${CONFIG_FILE}`],
       upload: [
         {
-          file: "/etc/postgresql/postgresql.conf",
-          content: renderPostgresConf({ maxConnections: maxServerConnections(pgbouncerOptions) + 20 }),
+          file: CONFIG_FILE,
+          content: renderPostgresConf({ maxConnections: plan.postgresMaxConnections, timezone: props.timezone }),
         },
       ],
-      networksAdvanced: toNetworksAdvanced([{ ...network, aliases: [postgresAlias], ipv4Address: props.postgres.ipv4Address }]),
+      networksAdvanced: toNetworksAdvanced([
+        { ...props.network, aliases: [postgresAlias], ipv4Address: props.postgres.ipv4Address },
+      ]),
       ports: toPorts(props.postgres.hostPort ? [props.postgres.hostPort] : []),
-      volumes: [{ volumeName: this.volume.name, containerPath: "/var/lib/postgresql/data" }],
+      volumes: [{ volumeName: this.volume.name, containerPath: DATA_PATH }],
+      shmSize: SHARED_MEMORY_MB,
+      // A clean shutdown writes a checkpoint; without a grace period the provider removes the container with SIGKILL.
+      stopTimeout: 60,
+      destroyGraceSeconds: 60,
+      // The first start runs initdb on a temporary server that listens on the Unix socket only,
+      // so a TCP probe succeeds once the real server is up.
       healthcheck: toHealthcheck({
-        test: ["CMD", "pg_isready", "-U", "postgres", "-h", "127.0.0.1"],
+        test: ["CMD", "pg_isready", "-U", "postgres", "-h", "127.0.0.1", "-p", String(SERVER_PORT)],
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 6,
@@ -194,78 +205,173 @@ export class SharedDatabase extends Construct {
       waitTimeout: 180,
     });
 
-    // The init container exits after running the script; Terraform creates it again, and so
-    // runs the script again, whenever the script or a password changes.
-    const initEnvironment: Record<string, string> = {
+    this.init = this.createInit(props, postgresAlias, superuser.result, clients, initSql);
+
+    this.host = postgresAlias;
+    this.port = SERVER_PORT;
+    if (props.pgbouncer) {
+      this.pgbouncer = this.createPgbouncer(props, props.pgbouncer, postgresAlias, clients);
+      this.host = props.pgbouncer.alias ?? "pgbouncer";
+    }
+
+    this.createConnections(clients);
+  }
+
+  /**
+   * Returns the connection of the database `name`: host, port, database and
+   * role as references to this stack's resources, so that a client in
+   * another stack gets them through cross-stack references.
+   */
+  public connectionFor(name: string): DatabaseConnection {
+    const connection = this.connections.get(name);
+    if (connection === undefined) {
+      const known = [...this.connections.keys()].join(", ") || "none";
+      throw new Error(`SharedDatabase ${this.node.path} has no database "${name}" (it has: ${known}); add it to the databases prop.`);
+    }
+    return connection;
+  }
+
+  /** Names of the databases this server holds, in the order they were given. */
+  public get databaseNames(): string[] {
+    return [...this.connections.keys()];
+  }
+
+  /**
+   * Creates the container that runs the idempotent script with psql and
+   * exits. The script's text and the passwords are part of the container's
+   * configuration, so Terraform replaces the container (and runs the script
+   * again) when any of them changes. Replacing the server runs it too.
+   */
+  private createInit(
+    props: SharedDatabaseProps,
+    postgresAlias: string,
+    superuserPassword: string,
+    clients: readonly DatabaseClient[],
+    initSql: string,
+  ): Container {
+    const environment: Record<string, string> = {
       PGHOST: postgresAlias,
-      PGPORT: String(POSTGRES_PORT),
+      PGPORT: String(SERVER_PORT),
       PGUSER: "postgres",
-      PGPASSWORD: superuser.result,
+      PGPASSWORD: superuserPassword,
       PGDATABASE: "postgres",
+      PGCONNECT_TIMEOUT: "10",
+      PGAPPNAME: "proveit-init",
     };
     for (const client of clients) {
-      initEnvironment[passwordVariable(client.name)] = client.password;
+      environment[passwordVariable(client.name)] = client.password;
     }
-    this.init = new Container(this, "init", {
+    const name = `${props.postgres.containerName}-init`;
+    return new Container(this, "init", {
       ...HARDENED_CONTAINER,
-      provider,
-      name: `${props.postgres.containerName}-init`,
-      image: props.postgres.image.bind(this, provider),
+      provider: props.provider,
+      name,
+      image: props.postgres.image.bind(this, props.provider),
+      // attach waits for the container to exit. must_run false keeps the exited container in
+      // the state, where the provider records its exit_code for the postcondition below.
       restart: "no",
       mustRun: false,
       attach: true,
       logs: true,
-      env: toEnv(initEnvironment),
-      command: ["psql", "--no-psqlrc", "--file", "/docker-entrypoint-initdb.d/proveit-init.sql"],
-      upload: [{ file: "/docker-entrypoint-initdb.d/proveit-init.sql", content: renderInitSql(props.databases) }],
-      networksAdvanced: toNetworksAdvanced([network]),
+      env: toEnv(environment),
+      command: ["psql", "--no-psqlrc", "--set", "ON_ERROR_STOP=1", "--file", INIT_SCRIPT],
+      upload: [{ file: INIT_SCRIPT, content: initSql }],
+      networksAdvanced: toNetworksAdvanced([props.network]),
       dependsOn: [this.postgres],
       lifecycle: {
+        replaceTriggeredBy: [this.postgres],
         postcondition: [
           {
             condition: "${self.exit_code == 0}",
-            errorMessage: "The database init script failed; its output is in the container's logs (docker logs <name>-init).",
+            errorMessage: `The database init script in container ${name} failed; read its output with "docker logs ${name}", fix the cause, then apply again with -replace on this container.`,
           },
         ],
       },
     });
-
-    this.host = postgresAlias;
-    this.port = POSTGRES_PORT;
-    if (props.pgbouncer) {
-      const alias = props.pgbouncer.alias ?? "pgbouncer";
-      this.pgbouncer = new Container(this, "pgbouncer", {
-        ...HARDENED_CONTAINER,
-        provider,
-        name: props.pgbouncer.containerName,
-        image: props.pgbouncer.image.bind(this, provider),
-        hostname: props.pgbouncer.containerName,
-        upload: [
-          { file: "/etc/pgbouncer/pgbouncer.ini", content: renderPgbouncerIni(pgbouncerOptions) },
-          { file: "/etc/pgbouncer/userlist.txt", content: renderUserlist(clients) },
-        ],
-        networksAdvanced: toNetworksAdvanced([{ ...network, aliases: [alias], ipv4Address: props.pgbouncer.ipv4Address }]),
-        ports: toPorts(props.pgbouncer.hostPort ? [props.pgbouncer.hostPort] : []),
-        healthcheck: toHealthcheck({
-          test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(PGBOUNCER_PORT)],
-          intervalSeconds: 10,
-          timeoutSeconds: 5,
-          retries: 6,
-          startPeriodSeconds: 10,
-        }),
-        dependsOn: [this.init],
-      });
-      this.host = alias;
-      this.port = PGBOUNCER_PORT;
-    }
   }
 
-  /** Returns the connection of the database `name` through PgBouncer (or directly, without it). */
-  public connectionFor(name: string): DatabaseConnection {
-    const password = this.passwords.get(name);
-    if (password === undefined) {
-      throw new Error(`SharedDatabase ${this.node.path} has no database "${name}"; add it to the databases prop.`);
+  private createPgbouncer(
+    props: SharedDatabaseProps,
+    options: PgbouncerOptions,
+    postgresAlias: string,
+    clients: readonly DatabaseClient[],
+  ): Container {
+    const alias = options.alias ?? "pgbouncer";
+    return new Container(this, "pgbouncer", {
+      ...HARDENED_CONTAINER,
+      provider: props.provider,
+      name: options.containerName,
+      image: options.image.bind(this, props.provider),
+      hostname: options.containerName,
+      // The image's entrypoint writes its own configuration only when these files are missing.
+      upload: [
+        {
+          file: `${PGBOUNCER_DIR}/pgbouncer.ini`,
+          content: renderPgbouncerIni({
+            serverHost: postgresAlias,
+            serverPort: SERVER_PORT,
+            listenPort: SERVER_PORT,
+            clients,
+            poolMode: options.poolMode,
+            poolSize: options.defaultPoolSize,
+            authFile: `${PGBOUNCER_DIR}/userlist.txt`,
+          }),
+        },
+        { file: `${PGBOUNCER_DIR}/userlist.txt`, content: renderUserlist(clients) },
+      ],
+      networksAdvanced: toNetworksAdvanced([{ ...props.network, aliases: [alias], ipv4Address: options.ipv4Address }]),
+      ports: toPorts(options.hostPort ? [options.hostPort] : []),
+      destroyGraceSeconds: 30,
+      // pg_isready (PostgreSQL's client tools are in the image) counts PgBouncer's error for an
+      // unknown database as a response, so the check needs no password.
+      healthcheck: toHealthcheck({
+        test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(SERVER_PORT)],
+        intervalSeconds: 10,
+        timeoutSeconds: 5,
+        retries: 6,
+        startPeriodSeconds: 10,
+      }),
+      wait: true,
+      waitTimeout: 120,
+      dependsOn: [this.init],
+    });
+  }
+
+  /**
+   * Records each client's connection in a `terraform_data` resource, so that
+   * host, port, database and role reach other stacks as references to this
+   * stack, like the password, and the deploy order follows them.
+   */
+  private createConnections(clients: readonly DatabaseClient[]): void {
+    for (const client of clients) {
+      const endpoint = new DataResource(this, `connection-${client.name}`, {
+        input: { host: this.host, port: this.port, database: client.name, username: client.name },
+      });
+      const connection: DatabaseConnection = {
+        host: Token.asString(endpoint.output.lookup("host")),
+        port: Token.asNumber(endpoint.output.lookup("port")),
+        database: Token.asString(endpoint.output.lookup("database")),
+        username: Token.asString(endpoint.output.lookup("username")),
+        password: client.password,
+      };
+      this.connections.set(client.name, connection);
+
+      const connectionOutput = new TerraformOutput(this, `${client.name}-connection`, {
+        description: `Host, port, database and role of ${client.name}`,
+        value: {
+          host: connection.host,
+          port: Token.asString(connection.port),
+          database: connection.database,
+          username: connection.username,
+        },
+      });
+      connectionOutput.overrideLogicalId(`${client.name}_database`);
+      const passwordOutput = new TerraformOutput(this, `${client.name}-password`, {
+        description: `Password of the role ${client.name}`,
+        value: client.password,
+        sensitive: true,
+      });
+      passwordOutput.overrideLogicalId(`${client.name}_database_password`);
     }
-    return { database: name, host: this.host, port: this.port, username: name, password };
   }
 }

@@ -1,6 +1,11 @@
 /**
  * Renders PgBouncer's `pgbouncer.ini` and `userlist.txt` for one database
- * server and its client roles.
+ * server and its client roles, and sizes the pools from the client count.
+ *
+ * Every key written here exists in PgBouncer 1.18 (Debian 12's package, which
+ * the tests run) and in the pinned image's 1.25, except
+ * `max_prepared_statements` (1.21 and later), which is written only for
+ * transaction pooling.
  */
 
 /** A database with the role of the same name that owns it. */
@@ -11,50 +16,104 @@ export interface DatabaseClient {
   readonly password: string;
 }
 
+export type PoolMode = "session" | "transaction";
+
+/** Server connections each database gets when nothing else is configured. */
+export const DEFAULT_POOL_SIZE = 20;
+
+/** Named prepared statements PgBouncer tracks per server connection in transaction pooling. */
+export const MAX_PREPARED_STATEMENTS = 200;
+
+/** Connection counts that PgBouncer and PostgreSQL are configured with. */
+export interface PoolPlan {
+  /** Server connections per database (`default_pool_size` and `max_db_connections`). */
+  readonly poolSize: number;
+  /** Client connections PgBouncer accepts in all (`max_client_conn`). */
+  readonly maxClientConnections: number;
+  /** Server connections PgBouncer may open in all. */
+  readonly serverConnections: number;
+  /** PostgreSQL's `max_connections`: every pool, plus room for the superuser and the init script. */
+  readonly postgresMaxConnections: number;
+}
+
+/** Connections that PostgreSQL keeps beyond PgBouncer's pools: superuser sessions, the init script, healthchecks. */
+const POSTGRES_HEADROOM = 20;
+
+/** Client connections PgBouncer accepts beyond twice the pools, for clients that wait and for checks. */
+const CLIENT_HEADROOM = 20;
+
+/**
+ * Sizes the pools for a number of client databases. Each database may use
+ * `poolSize` server connections. Twice that many clients may connect to it
+ * at once, so that clients queue in PgBouncer instead of being rejected when
+ * a pool is busy. PostgreSQL accepts every pool at once plus headroom.
+ */
+export function planPools(clientCount: number, poolSize = DEFAULT_POOL_SIZE): PoolPlan {
+  if (!Number.isInteger(clientCount) || clientCount < 0) {
+    throw new Error(`Client count must be a non-negative integer, got ${clientCount}.`);
+  }
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new Error(`Pool size must be a positive integer, got ${poolSize}.`);
+  }
+  const serverConnections = clientCount * poolSize;
+  return {
+    poolSize,
+    maxClientConnections: serverConnections * 2 + CLIENT_HEADROOM,
+    serverConnections,
+    postgresMaxConnections: serverConnections + POSTGRES_HEADROOM,
+  };
+}
+
 export interface PgbouncerConfigOptions {
   /** Host name or address of the PostgreSQL server, as PgBouncer reaches it. */
   readonly serverHost: string;
-  /** @default 5432 */
+
+  /**
+   * @default 5432
+   */
   readonly serverPort?: number;
-  /** Port PgBouncer listens on. @default 5432 */
+
+  /**
+   * Port PgBouncer listens on.
+   * @default 5432
+   */
   readonly listenPort?: number;
-  /** @default "0.0.0.0" */
+
+  /**
+   * @default "0.0.0.0"
+   */
   readonly listenAddress?: string;
+
   readonly clients: readonly DatabaseClient[];
+
   /**
    * `session` gives each client connection its own server connection for its
    * whole life, so JDBC's named server-side prepared statements work with any
-   * PgBouncer version. `transaction` needs PgBouncer 1.21 or later, where
-   * `max_prepared_statements` tracks them.
+   * PgBouncer version. `DISCARD ALL` clears them before the next client gets
+   * the connection. `transaction` needs PgBouncer 1.21 or later, where
+   * `max_prepared_statements` tracks them across server connections.
    * @default "session"
    */
-  readonly poolMode?: "session" | "transaction";
-  /** Server connections per database. @default 20 */
-  readonly defaultPoolSize?: number;
-  /** Path of the user list inside the container. @default "/etc/pgbouncer/userlist.txt" */
+  readonly poolMode?: PoolMode;
+
+  /**
+   * Server connections per database.
+   * @default 20
+   */
+  readonly poolSize?: number;
+
+  /**
+   * Path of the user list inside the container.
+   * @default "/etc/pgbouncer/userlist.txt"
+   */
   readonly authFile?: string;
-}
-
-/**
- * Client connections PgBouncer accepts in all: every database's pool can be
- * used twice over by clients waiting for a server connection, plus room for
- * administration.
- */
-export function maxClientConnections(options: PgbouncerConfigOptions): number {
-  return Math.max(100, options.clients.length * (options.defaultPoolSize ?? 20) * 2 + 20);
-}
-
-/**
- * Server connections PgBouncer may open in all; PostgreSQL's
- * `max_connections` must exceed it.
- */
-export function maxServerConnections(options: PgbouncerConfigOptions): number {
-  return options.clients.length * (options.defaultPoolSize ?? 20);
 }
 
 export function renderPgbouncerIni(options: PgbouncerConfigOptions): string {
   const poolMode = options.poolMode ?? "session";
   const serverPort = options.serverPort ?? 5432;
+  const plan = planPools(options.clients.length, options.poolSize);
+
   const lines = ["; PgBouncer configuration generated by proveit-stacks.", "[databases]"];
   for (const client of options.clients) {
     lines.push(`${client.name} = host=${options.serverHost} port=${serverPort} dbname=${client.name}`);
@@ -64,31 +123,40 @@ export function renderPgbouncerIni(options: PgbouncerConfigOptions): string {
     "[pgbouncer]",
     `listen_addr = ${options.listenAddress ?? "0.0.0.0"}`,
     `listen_port = ${options.listenPort ?? 5432}`,
+    "; No Unix socket: clients reach PgBouncer over the Docker network only.",
     "unix_socket_dir =",
+    "; SCRAM from the client to PgBouncer, and from PgBouncer to PostgreSQL with the same password.",
     "auth_type = scram-sha-256",
     `auth_file = ${options.authFile ?? "/etc/pgbouncer/userlist.txt"}`,
+    "; Nobody may use the admin console: no user is listed as administrator.",
+    "admin_users =",
+    "stats_users =",
     `pool_mode = ${poolMode}`,
-    `default_pool_size = ${options.defaultPoolSize ?? 20}`,
-    `max_client_conn = ${maxClientConnections(options)}`,
-    `max_db_connections = ${options.defaultPoolSize ?? 20}`,
-    "; The PostgreSQL JDBC driver sends extra_float_digits at startup.",
+    `default_pool_size = ${plan.poolSize}`,
+    "reserve_pool_size = 0",
+    `max_db_connections = ${plan.poolSize}`,
+    `max_client_conn = ${plan.maxClientConnections}`,
+    "; The PostgreSQL JDBC driver sends extra_float_digits in its startup packet.",
     "ignore_startup_parameters = extra_float_digits",
+    "; Session pooling: forget the previous client's prepared statements and settings before the next client.",
     "server_reset_query = DISCARD ALL",
-    "server_check_query = SELECT 1",
     "log_connections = 0",
     "log_disconnections = 0",
   );
   if (poolMode === "transaction") {
-    lines.push("; Track named prepared statements across server connections (PgBouncer 1.21 and later).", "max_prepared_statements = 200");
+    lines.push(
+      "; Track named prepared statements across server connections (PgBouncer 1.21 and later).",
+      `max_prepared_statements = ${MAX_PREPARED_STATEMENTS}`,
+    );
   }
   lines.push("");
   return lines.join("\n");
 }
 
 /**
- * Renders `userlist.txt`. PgBouncer holds each password in clear text so that
- * it can answer the client's SCRAM exchange and run its own SCRAM exchange
- * with PostgreSQL.
+ * Renders `userlist.txt`. PgBouncer needs each password in clear text to
+ * verify the client's SCRAM exchange and to run its own SCRAM exchange with
+ * PostgreSQL.
  */
 export function renderUserlist(clients: readonly DatabaseClient[]): string {
   return clients.map((client) => `"${client.name}" "${client.password.replace(/"/g, '""')}"`).join("\n") + "\n";

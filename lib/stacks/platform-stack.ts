@@ -133,7 +133,10 @@ export class PlatformStack extends TerraformStack {
         networks: [onStackNetwork([gateway.alias, gateway.sharedAlias], gateway.address), ...onOperationsNetwork(gateway.sharedAlias)],
         ports: toHostPorts(gateway.ports),
         modules: [...gateway.modules],
+        thirdPartyModules: gateway.thirdPartyModules.map((module) => ({ ...module })),
+        jdbcDrivers: [...gateway.jdbcDrivers],
         database: shared?.connectionFor(gateway.databaseName),
+        databaseConnectionName: gateway.databaseName,
         publicHostname: gateway.poolHostname,
         gatewayNetwork: gateway.connections.map((connection) => ({ host: connection.host, port: connection.port, description: connection.containerName })),
         memory: gateway.memory,
@@ -145,6 +148,20 @@ export class PlatformStack extends TerraformStack {
         sensitive: true,
         description: `Admin password of ${gateway.containerName}`,
       });
+      if (construct.databaseSettings) {
+        const { password, ...settings } = construct.databaseSettings;
+        // Sensitive because, outside core, these values come from core's cross-stack outputs, which are sensitive.
+        new TerraformOutput(this, `${gateway.key}-database-connection`, {
+          value: settings,
+          sensitive: true,
+          description: `Database connection of ${gateway.containerName} (seeded with Ignition 8.3; enter these values with 8.1)`,
+        });
+        new TerraformOutput(this, `${gateway.key}-database-password`, {
+          value: password,
+          sensitive: true,
+          description: `Password of the database connection of ${gateway.containerName}`,
+        });
+      }
     }
 
     const stackDatabases = spec.databases

@@ -1,0 +1,22 @@
+import { Token } from "cdktf";
+
+/**
+ * How a client reaches its database: through PgBouncer (or the server
+ * itself), with its own role. Each value is usually a Terraform reference to
+ * the stack that owns the database.
+ */
+export interface DatabaseConnection {
+  /** Host name on a network the client joins, such as `pgbouncer`. */
+  readonly host: string;
+  readonly port: number;
+  /** Database name; the role of the same name owns it. */
+  readonly database: string;
+  readonly username: string;
+  /** The role's password; a sensitive Terraform reference, never a literal. */
+  readonly password: string;
+}
+
+/** The JDBC URL of a connection, as the PostgreSQL JDBC driver takes it. */
+export function jdbcUrl(connection: DatabaseConnection): string {
+  return `jdbc:postgresql://${connection.host}:${Token.asString(connection.port)}/${connection.database}`;
+}
