@@ -93,13 +93,8 @@ export const ipv4Subnet = z.cidrv4();
 const seconds = z.number().int().min(1).max(3600);
 
 export const hostBinding = z.strictObject({
-  /** Host port that Docker publishes. */
-  port: portNumber,
-  /**
-   * Host address the port binds to.
-   * @default "127.0.0.1"
-   */
-  bind: ipv4Address.optional(),
+  port: portNumber.describe("Host port that Docker publishes."),
+  bind: ipv4Address.optional().describe("Host address the port binds to. Default: \"127.0.0.1\"."),
 });
 
 /** A host port, either as a number bound to 127.0.0.1 or with an explicit bind address. */
@@ -113,8 +108,7 @@ export const portMapping = z.strictObject({
 });
 
 export const healthcheck = z.strictObject({
-  /** Docker healthcheck test in exec form, for example `["CMD", "curl", "-fsS", "http://127.0.0.1:3000/"]`. */
-  test: z.array(z.string().min(1)).min(2),
+  test: z.array(z.string().min(1)).min(2).describe("Docker healthcheck test in exec form, for example [\"CMD\", \"curl\", \"-fsS\", \"http://127.0.0.1:3000/\"]."),
   intervalSeconds: seconds.optional(),
   timeoutSeconds: seconds.optional(),
   retries: z.number().int().min(1).max(100).optional(),
@@ -123,8 +117,7 @@ export const healthcheck = z.strictObject({
 
 export const dockerNetwork = z.strictObject({
   name: containerName,
-  /** IPv4 subnet; containers get fixed addresses in it so that nginx can keep upstream connections open. */
-  subnet: ipv4Subnet,
+  subnet: ipv4Subnet.describe("IPv4 subnet; containers get fixed addresses in it so that nginx can keep upstream connections open."),
 });
 
 export const nginxConfig = z.strictObject({
@@ -144,63 +137,41 @@ export const tunnelConfig = z.strictObject({
 export const pgbouncerConfig = z.strictObject({
   containerName,
   image: imageReference.optional(),
-  /** Network alias that clients use; the shared database's PgBouncer is `pgbouncer`. */
-  alias: dnsLabel.optional(),
-  /** Host port bound to 127.0.0.1 by default. */
-  hostPort: hostPort.optional(),
-  /**
-   * `session` keeps JDBC's named server-side prepared statements working with every PgBouncer version.
-   * `transaction` needs PgBouncer 1.21 or later, which the pinned image is.
-   */
-  poolMode: z.enum(["session", "transaction"]).optional(),
-  /** Server connections per database pool. */
-  defaultPoolSize: z.number().int().min(1).max(1000).optional(),
+  alias: dnsLabel.optional().describe("Network alias that clients use; the shared database's PgBouncer is pgbouncer."),
+  hostPort: hostPort.optional().describe("Host port bound to 127.0.0.1 by default."),
+  poolMode: z.enum(["session", "transaction"]).optional().describe("session keeps JDBC's named server-side prepared statements working with every PgBouncer version. transaction needs PgBouncer 1.21 or later, which the pinned image is."),
+  defaultPoolSize: z.number().int().min(1).max(1000).optional().describe("Server connections per database pool."),
   ipv4Address: ipv4Address.optional(),
 });
 
 export const databaseConfig = z.strictObject({
-  /**
-   * Serves every Ignition gateway of every stack, one database and one role per gateway.
-   * Only one database may be shared, and it must belong to core.
-   */
-  shared: z.boolean().optional(),
+  shared: z.boolean().optional().describe("Serves every Ignition gateway of every stack, one database and one role per gateway. Only one database may be shared, and it must belong to core."),
   containerName,
   image: imageReference.optional(),
   alias: dnsLabel.optional(),
   hostPort: hostPort.optional(),
-  /** Named volume for the data directory. */
-  volume: volumeName.optional(),
-  /** Application databases to create besides the gateways' ones; each gets a role of the same name. */
-  databases: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9 and '_'")).optional(),
+  volume: volumeName.optional().describe("Named volume for the data directory."),
+  databases: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9 and '_'")).optional().describe("Application databases to create besides the gateways' ones; each gets a role of the same name."),
   pgbouncer: pgbouncerConfig.optional(),
   ipv4Address: ipv4Address.optional(),
 });
 
 export const gatewayPorts = z.strictObject({
-  /** Host port for the gateway's HTTP port 8088. */
-  http: hostPort.optional(),
-  /** Host port for the gateway's HTTPS port 8043, which Perspective clients use over TLS. */
-  https: hostPort.optional(),
-  /** Host port for the Gateway Network port 8060. */
-  gan: hostPort.optional(),
+  http: hostPort.optional().describe("Host port for the gateway's HTTP port 8088."),
+  https: hostPort.optional().describe("Host port for the gateway's HTTPS port 8043, which Perspective clients use over TLS."),
+  gan: hostPort.optional().describe("Host port for the Gateway Network port 8060."),
 });
 
 export const gatewayConfig = z.strictObject({
   image: imageReference.optional(),
   edition: z.enum(["standard", "edge", "maker"]).optional(),
-  /** Number of identical gateways behind one hostname; names and hostnames use `{nn}` for the member number (01, 02, ...). */
-  replicas: z.number().int().min(1).max(250).optional(),
+  replicas: z.number().int().min(1).max(250).optional().describe("Number of identical gateways behind one hostname; names and hostnames use {nn} for the member number (01, 02, ...)."),
   containerName: memberContainerName,
-  /** Public hostname label; with replicas, the hostname of the whole pool. */
-  publicHost: dnsLabel.optional(),
-  /** Public hostname label of each pool member, with `{nn}`, such as `ignition-frontend-{nn}`. */
-  memberPublicHost: z.string().regex(/^[a-z0-9{}-]+$/).optional(),
-  /** Path route on the stack's local nginx port, such as `/backend/`; `/` makes it the local port's default. */
-  localPath: z.string().regex(LOCAL_PATH, "must be / or a path of one segment with slashes on both sides, such as /backend/").optional(),
-  /** Host ports of the first pool member. */
-  ports: gatewayPorts.optional(),
-  /** Ignition module identifiers to enable; the gateway's other built-in modules are disabled. */
-  modules: z.array(z.string().regex(/^[a-z0-9._-]+$/)).optional(),
+  publicHost: dnsLabel.optional().describe("Public hostname label; with replicas, the hostname of the whole pool."),
+  memberPublicHost: z.string().regex(/^[a-z0-9{}-]+$/).optional().describe("Public hostname label of each pool member, with {nn}, such as ignition-frontend-{nn}."),
+  localPath: z.string().regex(LOCAL_PATH, "must be / or a path of one segment with slashes on both sides, such as /backend/").optional().describe("Path route on the stack's local nginx port, such as /backend/; / makes it the local port's default."),
+  ports: gatewayPorts.optional().describe("Host ports of the first pool member."),
+  modules: z.array(z.string().regex(/^[a-z0-9._-]+$/)).optional().describe("Ignition module identifiers to enable; the gateway's other built-in modules are disabled."),
   /**
    * Third-party modules installed into every member and kept across container replacement and image
    * upgrades: the module identifier (the `<id>` in the module's module.xml) and the .modl file, relative
@@ -214,14 +185,10 @@ export const gatewayConfig = z.strictObject({
       }),
     )
     .optional(),
-  /** JDBC driver .jar files installed into every member, relative to the configuration file. */
-  jdbcDrivers: z.array(z.string().regex(ADDON_FILE("jar"), "must be a relative path to a .jar file, such as drivers/ojdbc11.jar")).optional(),
-  /** Memory limit, such as `3g`; the JVM maximum heap is set to half of it. */
-  memory: z.string().regex(MEMORY, "must be a size such as 512m or 2g").optional(),
-  /** Relative weight of each pool member for new clients, one entry per replica. */
-  weights: z.array(z.number().int().min(1).max(100)).optional(),
-  /** Static addresses of the members on the stack network, one per replica. */
-  ipv4Addresses: z.array(ipv4Address).optional(),
+  jdbcDrivers: z.array(z.string().regex(ADDON_FILE("jar"), "must be a relative path to a .jar file, such as drivers/ojdbc11.jar")).optional().describe("JDBC driver .jar files installed into every member, relative to the configuration file."),
+  memory: z.string().regex(MEMORY, "must be a size such as 512m or 2g").optional().describe("Memory limit, such as 3g; the JVM maximum heap is set to half of it."),
+  weights: z.array(z.number().int().min(1).max(100)).optional().describe("Relative weight of each pool member for new clients, one entry per replica."),
+  ipv4Addresses: z.array(ipv4Address).optional().describe("Static addresses of the members on the stack network, one per replica."),
   /**
    * Outgoing Gateway Network connections of every member, each naming a gateway as `<stack>/<gateway key>`
    * (every member of a pool). The target must share a Docker host with this gateway.
@@ -241,17 +208,12 @@ export const serviceConfig = z.strictObject({
   enabled: z.boolean().optional(),
   kind: z.enum(SERVICE_KINDS).optional(),
   image: imageReference,
-  /**
-   * Pull the image from its registry; `false` expects an image loaded on the Docker host beforehand
-   * (for products without a public image).
-   */
-  pull: z.boolean().optional(),
+  pull: z.boolean().optional().describe("Pull the image from its registry; false expects an image loaded on the Docker host beforehand (for products without a public image)."),
   containerName,
   ports: z.array(portMapping).optional(),
   publicHost: dnsLabel.optional(),
   localPath: z.string().regex(LOCAL_PATH, "must be / or a path of one segment with slashes on both sides, such as /highbyte/").optional(),
-  /** Container port that nginx proxies to; defaults to the first container port. */
-  upstreamPort: portNumber.optional(),
+  upstreamPort: portNumber.optional().describe("Container port that nginx proxies to; defaults to the first container port."),
   environment: z.record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string()).optional(),
   volumes: z
     .array(
@@ -261,26 +223,20 @@ export const serviceConfig = z.strictObject({
       }),
     )
     .optional(),
-  /** Environment variables whose values are passwords generated in Terraform, such as `MSSQL_SA_PASSWORD`. */
-  generatedSecrets: z.array(z.string().regex(ENV_NAME, "must be an environment variable name")).optional(),
+  generatedSecrets: z.array(z.string().regex(ENV_NAME, "must be an environment variable name")).optional().describe("Environment variables whose values are passwords generated in Terraform, such as MSSQL_SA_PASSWORD."),
   command: z.array(z.string()).optional(),
   healthcheck: healthcheck.optional(),
-  /** Also join `operations-network`, for services that reach the shared database. */
-  operationsNetwork: z.boolean().optional(),
+  operationsNetwork: z.boolean().optional().describe("Also join operations-network, for services that reach the shared database."),
   memory: z.string().regex(MEMORY, "must be a size such as 512m or 2g").optional(),
   ipv4Address: ipv4Address.optional(),
 });
 
 export const stackConfig = z.strictObject({
   enabled: z.boolean().optional(),
-  /** Subdomain label of the stack in public hostnames; `monitoring` is served as `monitor`. */
-  label: dnsLabel.optional(),
-  /** Docker daemon of this stack, such as `ssh://ops@docker-2`; defaults to `docker.host`. */
-  dockerHost: z.string().min(1).optional(),
-  /** Publish this stack through a Cloudflare tunnel; defaults to `cloudflare.enabled`. */
-  cloudflare: z.boolean().optional(),
-  /** The stack's own network. Core has none: its services sit on operations-network. */
-  network: dockerNetwork.optional(),
+  label: dnsLabel.optional().describe("Subdomain label of the stack in public hostnames; monitoring is served as monitor."),
+  dockerHost: z.string().min(1).optional().describe("Docker daemon of this stack, such as ssh://ops@docker-2; defaults to docker.host."),
+  cloudflare: z.boolean().optional().describe("Publish this stack through a Cloudflare tunnel; defaults to cloudflare.enabled."),
+  network: dockerNetwork.optional().describe("The stack's own network. Core has none: its services sit on operations-network."),
   nginx: nginxConfig,
   tunnel: tunnelConfig.optional(),
   databases: z.record(dnsLabel, databaseConfig).optional(),
@@ -290,37 +246,25 @@ export const stackConfig = z.strictObject({
 
 const localBackend = z.strictObject({
   type: z.literal("local"),
-  /** Folder for the state files, relative to the project root. */
-  directory: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a relative folder such as terraform-state").optional(),
+  directory: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a relative folder such as terraform-state").optional().describe("Folder for the state files, relative to the project root."),
 });
 
 const cloudBackend = z.strictObject({
   type: z.literal("cloud"),
-  /** Terraform Cloud organization; the `TF_CLOUD_ORGANIZATION` environment variable overrides it. */
-  organization: z.string().min(1).optional(),
-  /** Workspace name prefix; each stack uses `<prefix><stack id>`. */
-  workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]*$/).optional(),
-  /** Terraform Cloud or Enterprise host name. */
-  hostname: domainName.optional(),
-  /** Terraform Cloud project that holds the workspaces. */
-  project: z.string().min(1).optional(),
+  organization: z.string().min(1).optional().describe("Terraform Cloud organization; the TF_CLOUD_ORGANIZATION environment variable overrides it."),
+  workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]*$/).optional().describe("Workspace name prefix; each stack uses <prefix><stack id>."),
+  hostname: domainName.optional().describe("Terraform Cloud or Enterprise host name."),
+  project: z.string().min(1).optional().describe("Terraform Cloud project that holds the workspaces."),
 });
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
-  /** Apex domain of the public hostnames. */
-  domain: domainName,
-  /**
-   * `nested` hostnames are `<service>.<stack label>.<domain>` and need an Advanced Certificate Manager pack;
-   * `flat` hostnames are `<service>-<stack label>.<domain>` and are covered by Universal SSL.
-   */
-  hostnames: z.enum(["nested", "flat"]).optional(),
-  /** Time zone of the containers, a tz database name. */
-  timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).optional(),
+  domain: domainName.describe("Apex domain of the public hostnames."),
+  hostnames: z.enum(["nested", "flat"]).optional().describe("nested hostnames are <service>.<stack label>.<domain> and need an Advanced Certificate Manager pack; flat hostnames are <service>-<stack label>.<domain> and are covered by Universal SSL."),
+  timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/).optional().describe("Time zone of the containers, a tz database name."),
   docker: z
     .strictObject({
-      /** Docker daemon address. */
-      host: z.string().min(1).optional(),
+      host: z.string().min(1).optional().describe("Docker daemon address."),
     })
     .optional(),
   backend: z.discriminatedUnion("type", [localBackend, cloudBackend]).optional(),
