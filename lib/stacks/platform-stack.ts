@@ -2,7 +2,7 @@ import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { CloudflareProvider } from "@cdktf/provider-cloudflare/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { dependable, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
 import { NGINX_PUBLIC_PORT } from "../config/defaults";
@@ -182,8 +182,8 @@ export class PlatformStack extends TerraformStack {
     });
     // Containers the routes point to start first, so nginx's first requests find them.
     this.nginx.container.dependsOn = [
-      ...this.gateways.map((gateway) => gateway.container.fqn),
-      ...this.services.map((service) => service.container.fqn),
+      ...this.gateways.map((gateway) => dependable(gateway.container)),
+      ...this.services.map((service) => dependable(service.container)),
     ];
 
     if (spec.tunnel) {
