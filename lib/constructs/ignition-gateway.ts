@@ -22,8 +22,13 @@ export interface DatabaseConnection {
   readonly database: string;
   /** Host name of PgBouncer on a network the gateway joins, such as `pgbouncer`. */
   readonly host: string;
+
+  /** Port of PgBouncer on that network, such as 5432. */
   readonly port: number;
+
+  /** Database role that the gateway logs in as. */
   readonly username: string;
+
   /** The role's password; a Terraform reference, never a literal. */
   readonly password: string;
 }
@@ -33,7 +38,9 @@ export function jdbcUrl(connection: DatabaseConnection): string {
   return `jdbc:postgresql://${connection.host}:${connection.port}/${connection.database}`;
 }
 
+/** Properties of an {@link IgnitionGateway}. */
 export interface IgnitionGatewayProps {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
 
   /**
@@ -42,9 +49,11 @@ export interface IgnitionGatewayProps {
    */
   readonly gatewayName?: string;
 
+  /** Ignition image, such as `inductiveautomation/ignition:8.3.0`. */
   readonly image: ContainerImage;
 
   /**
+   * Ignition edition that the gateway runs as.
    * @default "standard"
    */
   readonly edition?: "standard" | "edge" | "maker";
@@ -65,6 +74,7 @@ export interface IgnitionGatewayProps {
   readonly volumeName?: string;
 
   /**
+   * User name of the gateway's first administrator.
    * @default "admin"
    */
   readonly adminUsername?: string;
@@ -100,6 +110,7 @@ export interface IgnitionGatewayProps {
   readonly memory?: string;
 
   /**
+   * Time zone of the container, as an IANA name such as `Europe/Berlin`.
    * @default "UTC"
    */
   readonly timezone?: string;
@@ -114,12 +125,38 @@ export interface IgnitionGatewayProps {
 /**
  * An Ignition gateway container with its data directory in a named volume
  * that survives container replacement and is protected from `destroy`.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, IgnitionGateway, SharedDatabase } from "proveit-stacks";
+ *
+ * // A stack with the Docker and random providers, and a database with a database named "plant".
+ * declare const stack: TerraformStack;
+ * declare const database: SharedDatabase;
+ *
+ * const gateway = new IgnitionGateway(stack, "gateway", {
+ *   containerName: "plant-ignition",
+ *   image: ContainerImage.fromRegistry("inductiveautomation/ignition:8.3.0"),
+ *   networks: [{ name: "plant-network", aliases: ["ignition"] }],
+ *   ports: [{ internal: 8088, external: 8088 }],
+ *   modules: ["perspective"],
+ *   database: database.connectionFor("plant"),
+ *   memory: "3g",
+ * });
+ * ```
  */
 export class IgnitionGateway extends Construct {
+  /** The gateway's `docker_container`. */
   public readonly container: Container;
+
+  /** The `docker_volume` of the data directory. */
   public readonly volume: Volume;
+
   /** The admin password; a sensitive Terraform reference. */
   public readonly adminPassword: string;
+
+  /** Name of the Docker container. */
   public readonly containerName: string;
 
   constructor(scope: Construct, id: string, props: IgnitionGatewayProps) {

@@ -24,8 +24,12 @@ import {
 } from "./container-defaults";
 import type { DatabaseConnection } from "./ignition-gateway";
 
+/** The PostgreSQL server of a {@link SharedDatabase}. */
 export interface PostgresOptions {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** PostgreSQL image, such as `postgres:17.6-bookworm`; TimescaleDB images work too. */
   readonly image: ContainerImage;
 
   /**
@@ -53,8 +57,12 @@ export interface PostgresOptions {
   readonly ipv4Address?: string;
 }
 
+/** The PgBouncer in front of a {@link SharedDatabase}. */
 export interface PgbouncerOptions {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** PgBouncer image, such as `edoburu/pgbouncer:v1.24.1-p1`. */
   readonly image: ContainerImage;
 
   /**
@@ -64,11 +72,13 @@ export interface PgbouncerOptions {
   readonly alias?: string;
 
   /**
+   * Host port for PgBouncer's 5432, bound to 127.0.0.1 unless the mapping sets another address.
    * @default - not published
    */
   readonly hostPort?: HostPortMapping;
 
   /**
+   * When a server connection returns to the pool: after the client disconnects, or after each transaction.
    * @default "session"
    */
   readonly poolMode?: "session" | "transaction";
@@ -80,12 +90,15 @@ export interface PgbouncerOptions {
   readonly defaultPoolSize?: number;
 
   /**
+   * Fixed address on the network.
    * @default - an address Docker assigns
    */
   readonly ipv4Address?: string;
 }
 
+/** Properties of a {@link SharedDatabase}. */
 export interface SharedDatabaseProps {
+  /** The PostgreSQL server. */
   readonly postgres: PostgresOptions;
 
   /**
@@ -101,11 +114,13 @@ export interface SharedDatabaseProps {
   readonly databases: string[];
 
   /**
+   * Time zone of the containers, as an IANA name such as `Europe/Berlin`.
    * @default "UTC"
    */
   readonly timezone?: string;
 
   /**
+   * Docker provider of the stack, when it has more than one.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
@@ -119,15 +134,47 @@ const POSTGRES_PORT = 5432;
  * configuration and SCRAM authentication; one database and role per client,
  * created by an init container that runs again whenever the list changes and
  * never drops anything; and PgBouncer in front with one pool per database.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, SharedDatabase } from "proveit-stacks";
+ *
+ * // A stack with the Docker and random providers.
+ * declare const stack: TerraformStack;
+ *
+ * const database = new SharedDatabase(stack, "database", {
+ *   postgres: { containerName: "plant-postgres", image: ContainerImage.fromRegistry("postgres:17.6-bookworm") },
+ *   pgbouncer: {
+ *     containerName: "plant-pgbouncer",
+ *     image: ContainerImage.fromRegistry("edoburu/pgbouncer:v1.24.1-p1"),
+ *     poolMode: "transaction",
+ *   },
+ *   network: { name: "plant-network" },
+ *   databases: ["plant", "historian"],
+ * });
+ * const connection = database.connectionFor("plant");
+ * ```
  */
 export class SharedDatabase extends Construct {
+  /** The PostgreSQL `docker_container`. */
   public readonly postgres: Container;
+
+  /** The PgBouncer `docker_container`; set when the `pgbouncer` prop is. */
   public readonly pgbouncer?: Container;
+
+  /** The `docker_container` that runs the script creating the databases and roles, then exits. */
   public readonly init: Container;
+
+  /** The `docker_volume` of PostgreSQL's data directory. */
   public readonly volume: Volume;
+
   /** Host name that clients connect to on the shared network. */
   public readonly host: string;
+
+  /** Port that clients connect to on the shared network. */
   public readonly port: number;
+
   /** Password of the `postgres` superuser; a sensitive Terraform reference. */
   public readonly superuserPassword: string;
   private readonly passwords = new Map<string, string>();

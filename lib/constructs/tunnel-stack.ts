@@ -10,10 +10,15 @@ import { CLOUDFLARED_METRICS_ADDRESS } from "../config/defaults";
 import { ContainerImage } from "./container-image";
 import { HARDENED_CONTAINER, NetworkAttachment, toHealthcheck, toNetworksAdvanced } from "./container-defaults";
 
+/** Properties of a {@link TunnelStack}. */
 export interface TunnelStackProps {
   /** Tunnel name in Cloudflare, such as `proveit-core`. */
   readonly tunnelName: string;
+
+  /** Cloudflare account id that owns the tunnel; pass a sensitive variable's value, not a literal. */
   readonly accountId: string;
+
+  /** Cloudflare zone id of the domain that the host names belong to. */
   readonly zoneId: string;
 
   /** Public host names routed through the tunnel, one ingress rule and one DNS record each. */
@@ -22,7 +27,10 @@ export interface TunnelStackProps {
   /** Origin for every host name: the stack's nginx, such as `http://core-nginx:80`. */
   readonly origin: string;
 
+  /** Name of the cloudflared Docker container. */
   readonly containerName: string;
+
+  /** cloudflared image, such as `cloudflare/cloudflared:2025.9.1`. */
   readonly image: ContainerImage;
 
   /** routing-network, with the fixed address that nginx trusts. */
@@ -48,12 +56,44 @@ export interface TunnelStackProps {
  * A remotely managed Cloudflare tunnel for one stack: the tunnel, its ingress
  * rules ending in a catch-all 404, a proxied DNS record per host name, and
  * the cloudflared container that runs it with the tunnel's token.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack, TerraformVariable } from "cdktf";
+ * import { ContainerImage, StackNginx, TunnelStack } from "proveit-stacks";
+ *
+ * // A stack with the Docker, random and Cloudflare providers, and its nginx.
+ * declare const stack: TerraformStack;
+ * declare const nginx: StackNginx;
+ *
+ * const accountId = new TerraformVariable(stack, "cloudflare_account_id", { type: "string", sensitive: true });
+ * const zoneId = new TerraformVariable(stack, "cloudflare_zone_id", { type: "string", sensitive: true });
+ * new TunnelStack(stack, "tunnel", {
+ *   tunnelName: "proveit-plant",
+ *   accountId: accountId.stringValue,
+ *   zoneId: zoneId.stringValue,
+ *   hostnames: ["ignition.plant.example.com"],
+ *   origin: "http://plant-nginx:80",
+ *   containerName: "plant-cloudflared",
+ *   image: ContainerImage.fromRegistry("cloudflare/cloudflared:2025.9.1"),
+ *   network: { name: "routing-network", ipv4Address: "10.213.1.20" },
+ *   dependsOn: nginx.container,
+ * });
+ * ```
  */
 export class TunnelStack extends Construct {
+  /** The `cloudflare_zero_trust_tunnel_cloudflared` resource. */
   public readonly tunnel: ZeroTrustTunnelCloudflared;
+
+  /** The tunnel's ingress rules. */
   public readonly configuration: ZeroTrustTunnelCloudflaredConfigA;
+
+  /** One proxied CNAME `cloudflare_dns_record` per host name, in the order of the `hostnames` prop. */
   public readonly records: DnsRecord[];
+
+  /** The cloudflared `docker_container`. */
   public readonly container: Container;
+
 
   constructor(scope: Construct, id: string, props: TunnelStackProps) {
     super(scope, id);
