@@ -22,3 +22,4 @@ export * from "./stacks/platform";
 export * from "./cli/synth";
 export * from "./stacks/synthesize";
 export * from "./audit/secret-scan";
+export * from "./constructs/edge-certificate-pack";

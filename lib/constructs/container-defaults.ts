@@ -25,7 +25,10 @@ export interface NetworkAttachment {
 
 /** A port published on the Docker host. */
 export interface HostPortMapping {
+  /** Port inside the container. */
   readonly internal: number;
+
+  /** Port on the Docker host. */
   readonly external: number;
 
   /**
@@ -35,6 +38,7 @@ export interface HostPortMapping {
   readonly ip?: string;
 
   /**
+   * Transport protocol of the port.
    * @default "tcp"
    */
   readonly protocol?: "tcp" | "udp";
@@ -44,13 +48,29 @@ export interface HostPortMapping {
 export interface HealthcheckOptions {
   /** Exec-form test, such as `["CMD", "curl", "-fsS", "http://127.0.0.1:8088/StatusPing"]`. */
   readonly test: string[];
-  /** @default 30 */
+
+  /**
+   * Time between two checks.
+   * @default 30
+   */
   readonly intervalSeconds?: number;
-  /** @default 5 */
+
+  /**
+   * Time after which one check counts as failed.
+   * @default 5
+   */
   readonly timeoutSeconds?: number;
-  /** @default 3 */
+
+  /**
+   * Consecutive failed checks after which the container is unhealthy.
+   * @default 3
+   */
   readonly retries?: number;
-  /** @default 0 */
+
+  /**
+   * Time after start during which failed checks do not count.
+   * @default 0
+   */
   readonly startPeriodSeconds?: number;
 }
 

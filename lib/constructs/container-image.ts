@@ -19,6 +19,9 @@ export abstract class ContainerImage {
     return new LocalImage(name);
   }
 
+  /**
+   * @param name image reference with its tag or digest, such as `postgres:17.6-bookworm`
+   */
   protected constructor(public readonly name: string) {}
 
   /** Returns the value for a container's `image` attribute, creating what the image needs in the scope's stack. */

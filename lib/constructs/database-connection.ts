@@ -8,9 +8,11 @@ import { Token } from "cdktf";
 export interface DatabaseConnection {
   /** Host name on a network the client joins, such as `pgbouncer`. */
   readonly host: string;
+  /** Port on that network, such as 5432. */
   readonly port: number;
   /** Database name; the role of the same name owns it. */
   readonly database: string;
+  /** Role the client logs in as. */
   readonly username: string;
   /** The role's password; a sensitive Terraform reference, never a literal. */
   readonly password: string;

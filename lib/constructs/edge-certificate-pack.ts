@@ -3,6 +3,7 @@ import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { MAX_CERTIFICATE_HOSTS } from "../config/certificates";
 
+/** Properties of an {@link EdgeCertificatePack}. */
 export interface EdgeCertificatePackProps {
   /** Cloudflare zone id, usually a reference to a sensitive Terraform variable. */
   readonly zoneId: string;
@@ -37,8 +38,24 @@ export interface EdgeCertificatePackProps {
  *
  * Cloudflare cannot change the hosts of a pack, so a new host list orders a
  * new pack. The old pack is deleted only after the new one is created.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack, TerraformVariable } from "cdktf";
+ * import { EdgeCertificatePack } from "proveit-stacks";
+ *
+ * // A stack with the Cloudflare provider.
+ * declare const stack: TerraformStack;
+ *
+ * const zoneId = new TerraformVariable(stack, "cloudflare_zone_id", { type: "string", sensitive: true });
+ * new EdgeCertificatePack(stack, "certificates", {
+ *   zoneId: zoneId.stringValue,
+ *   hosts: ["example.com", "*.plant.example.com"],
+ * });
+ * ```
  */
 export class EdgeCertificatePack extends Construct {
+  /** The `cloudflare_certificate_pack` resource. */
   public readonly pack: CertificatePack;
 
   constructor(scope: Construct, id: string, props: EdgeCertificatePackProps) {

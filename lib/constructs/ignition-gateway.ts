@@ -33,16 +33,23 @@ export type IgnitionVersion = "8.1" | "8.3";
 
 /** A third-party module: its identifier (the `<id>` of its module.xml) and its .modl file on the machine that synthesizes. */
 export interface ThirdPartyModule {
+  /** Module identifier, such as `com.example.mymodule`. */
   readonly id: string;
+  /** Path of the .modl file, read at synth. */
   readonly file: string;
 }
 
 /** Values of the gateway's database connection, as an operator would enter them on the gateway's Database Connections page. */
 export interface DatabaseConnectionSettings {
+  /** Connection name in the gateway. */
   readonly name: string;
+  /** JDBC driver name as the gateway lists it. */
   readonly driver: string;
+  /** Database translator name. */
   readonly translator: string;
+  /** JDBC URL through PgBouncer. */
   readonly connectUrl: string;
+  /** Role the gateway logs in as. */
   readonly username: string;
   /** A sensitive Terraform reference. */
   readonly password: string;
@@ -53,16 +60,20 @@ export interface GatewayNetworkConnection {
   /** Host name of the other gateway on a network both join. */
   readonly host: string;
   /**
+   * Gateway Network port of the other gateway.
    * @default 8060
    */
   readonly port?: number;
   /**
+   * Text shown for the connection in the gateway's web interface.
    * @default - the host name
    */
   readonly description?: string;
 }
 
+/** Properties of an {@link IgnitionGateway}. */
 export interface IgnitionGatewayProps {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
 
   /**
@@ -71,6 +82,7 @@ export interface IgnitionGatewayProps {
    */
   readonly gatewayName?: string;
 
+  /** Ignition image, such as `inductiveautomation/ignition:8.3.0`. */
   readonly image: ContainerImage;
 
   /**
@@ -80,6 +92,7 @@ export interface IgnitionGatewayProps {
   readonly ignitionVersion?: IgnitionVersion;
 
   /**
+   * Ignition edition that the gateway runs as.
    * @default "standard"
    */
   readonly edition?: "standard" | "edge" | "maker";
@@ -100,6 +113,7 @@ export interface IgnitionGatewayProps {
   readonly volumeName?: string;
 
   /**
+   * User name of the gateway's first administrator.
    * @default "admin"
    */
   readonly adminUsername?: string;
@@ -195,13 +209,40 @@ export function ignitionVersionOf(image: string): IgnitionVersion | undefined {
  * With Ignition 8.3 the database connection is written as a configuration
  * resource into the gateway's external collection on every start. With 8.1
  * it is exposed as `databaseSettings`, for an operator to enter once.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, IgnitionGateway, SharedDatabase } from "proveit-stacks";
+ *
+ * // A stack with the Docker and random providers, and a database with a database named "plant".
+ * declare const stack: TerraformStack;
+ * declare const database: SharedDatabase;
+ *
+ * const gateway = new IgnitionGateway(stack, "gateway", {
+ *   containerName: "plant-ignition",
+ *   image: ContainerImage.fromRegistry("inductiveautomation/ignition:8.3.0"),
+ *   networks: [{ name: "plant-network", aliases: ["ignition"] }],
+ *   ports: [{ internal: 8088, external: 8088 }],
+ *   modules: ["perspective"],
+ *   database: database.connectionFor("plant"),
+ *   memory: "3g",
+ * });
+ * ```
  */
 export class IgnitionGateway extends Construct {
+  /** The gateway's `docker_container`. */
   public readonly container: Container;
+
+  /** The `docker_volume` of the data directory. */
   public readonly volume: Volume;
+
   /** The admin password; a sensitive Terraform reference. */
   public readonly adminPassword: string;
+
+  /** Name of the Docker container. */
   public readonly containerName: string;
+  /** Release line the construct configured the gateway for. */
   public readonly ignitionVersion: IgnitionVersion;
   /** The database connection's values; seeded automatically with 8.3, entered by hand with 8.1. */
   public readonly databaseSettings?: DatabaseConnectionSettings;

@@ -18,16 +18,26 @@ import {
 
 /** A named volume mounted into a container. */
 export interface VolumeMount {
+  /** Name of the Docker volume. */
   readonly name: string;
+
+  /** Absolute path inside the container. */
   readonly path: string;
 }
 
+/** Properties of a {@link ServiceContainer}. */
 export interface ServiceContainerProps {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** Image the container runs. */
   readonly image: ContainerImage;
+
+  /** Networks to join. */
   readonly networks: NetworkAttachment[];
 
   /**
+   * Ports published on the Docker host.
    * @default - none
    */
   readonly ports?: HostPortMapping[];
@@ -51,11 +61,13 @@ export interface ServiceContainerProps {
   readonly volumes?: VolumeMount[];
 
   /**
+   * Command and arguments that replace the image's command.
    * @default - the image's command
    */
   readonly command?: string[];
 
   /**
+   * Docker healthcheck of the container.
    * @default - the image's own healthcheck, if any
    */
   readonly healthcheck?: HealthcheckOptions;
@@ -73,15 +85,41 @@ export interface ServiceContainerProps {
   readonly files?: { readonly path: string; readonly content: string }[];
 
   /**
+   * Docker provider of the stack, when it has more than one.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
 }
 
-/** A container of the service catalog with its data in named volumes that survive container replacement. */
+/**
+ * A container of the service catalog with its data in named volumes that survive container replacement.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, ServiceContainer } from "proveit-stacks";
+ *
+ * // A stack with the Docker and random providers.
+ * declare const stack: TerraformStack;
+ *
+ * const grafana = new ServiceContainer(stack, "grafana", {
+ *   containerName: "plant-grafana",
+ *   image: ContainerImage.fromRegistry("grafana/grafana:12.1.1"),
+ *   networks: [{ name: "plant-network", aliases: ["grafana"] }],
+ *   generatedSecrets: ["GF_SECURITY_ADMIN_PASSWORD"],
+ *   volumes: [{ name: "plant-grafana-data", path: "/var/lib/grafana" }],
+ *   healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"] },
+ *   memory: "1g",
+ * });
+ * ```
+ */
 export class ServiceContainer extends Construct {
+  /** The service's `docker_container`. */
   public readonly container: Container;
+
+  /** One `docker_volume` per entry of the `volumes` prop, in the same order. */
   public readonly volumes: Volume[];
+
   /** Generated secrets by environment variable name; sensitive Terraform references. */
   public readonly secrets: Record<string, string> = {};
 

@@ -1,7 +1,7 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { DataResource, TerraformOutput, TerraformProvider, Token } from "cdktf";
+import { DataResource, dependable, TerraformOutput, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
 import { DatabaseClient, planPools, PoolMode, renderPgbouncerIni, renderUserlist } from "../rendering/pgbouncer";
 import { passwordVariable, renderInitSql } from "../rendering/postgres-init";
@@ -18,8 +18,12 @@ import {
 } from "./container-defaults";
 import { DatabaseConnection } from "./database-connection";
 
+/** The PostgreSQL server of a {@link SharedDatabase}. */
 export interface PostgresOptions {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** PostgreSQL image, such as `postgres:17.6-bookworm`; TimescaleDB images work too. */
   readonly image: ContainerImage;
 
   /**
@@ -47,8 +51,12 @@ export interface PostgresOptions {
   readonly ipv4Address?: string;
 }
 
+/** The PgBouncer in front of a {@link SharedDatabase}. */
 export interface PgbouncerOptions {
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** PgBouncer image, such as `edoburu/pgbouncer:v1.24.1-p1`. */
   readonly image: ContainerImage;
 
   /**
@@ -83,7 +91,9 @@ export interface PgbouncerOptions {
   readonly ipv4Address?: string;
 }
 
+/** Properties of a {@link SharedDatabase}. */
 export interface SharedDatabaseProps {
+  /** The PostgreSQL server. */
   readonly postgres: PostgresOptions;
 
   /**
@@ -125,16 +135,45 @@ const SHARED_MEMORY_MB = 256;
  * pool per database. Each client gets a database and a role, created by an
  * init container that runs again whenever the script, a password or the
  * server changes, and that never drops anything.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, SharedDatabase } from "proveit-stacks";
+ *
+ * // A stack with the Docker and random providers.
+ * declare const stack: TerraformStack;
+ *
+ * const database = new SharedDatabase(stack, "database", {
+ *   postgres: { containerName: "plant-postgres", image: ContainerImage.fromRegistry("postgres:17.6-bookworm") },
+ *   pgbouncer: {
+ *     containerName: "plant-pgbouncer",
+ *     image: ContainerImage.fromRegistry("edoburu/pgbouncer:v1.25.2-p0"),
+ *     poolMode: "transaction",
+ *   },
+ *   network: { name: "plant-network" },
+ *   databases: ["plant", "historian"],
+ * });
+ * const connection = database.connectionFor("plant");
+ * ```
  */
 export class SharedDatabase extends Construct {
+  /** The PostgreSQL `docker_container`. */
   public readonly postgres: Container;
+
+  /** The PgBouncer `docker_container`; set when the `pgbouncer` prop is. */
   public readonly pgbouncer?: Container;
+
   /** One-shot container that creates the databases and roles, and updates their passwords. */
   public readonly init: Container;
+
+  /** The `docker_volume` of PostgreSQL's data directory. */
   public readonly volume: Volume;
 
   /** Host name that clients connect to on the shared network: PgBouncer's alias, or the server's without PgBouncer. */
   public readonly host: string;
+
+  /** Port that clients connect to on the shared network. */
   public readonly port: number;
 
   /** Password of the `postgres` superuser; a sensitive Terraform reference. */
@@ -279,7 +318,7 @@ export class SharedDatabase extends Construct {
       networksAdvanced: toNetworksAdvanced([props.network]),
       dependsOn: [this.postgres],
       lifecycle: {
-        replaceTriggeredBy: [this.postgres],
+        replaceTriggeredBy: [dependable(this.postgres)],
         postcondition: [
           {
             condition: "${self.exit_code == 0}",

@@ -6,10 +6,15 @@ import { NGINX_HEALTH_PATH, NginxRoute, renderNginxConfig } from "../rendering/n
 import { ContainerImage } from "./container-image";
 import { HARDENED_CONTAINER, HostPortMapping, NetworkAttachment, toHealthcheck, toNetworksAdvanced, toPorts } from "./container-defaults";
 
+/** Properties of a {@link StackNginx}. */
 export interface StackNginxProps {
   /** Stack id, used in upstream names and comments. */
   readonly stack: string;
+
+  /** Name of the Docker container, also its host name. */
   readonly containerName: string;
+
+  /** nginx image, such as `nginx:1.28.0-alpine`. */
   readonly image: ContainerImage;
 
   /** Networks to join: the stack network(s) and routing-network. */
@@ -31,6 +36,7 @@ export interface StackNginxProps {
   readonly trustedProxy?: string;
 
   /**
+   * Docker provider of the stack, when it has more than one.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
@@ -40,9 +46,36 @@ export interface StackNginxProps {
  * A stack's nginx reverse proxy. Its configuration is rendered from the
  * routes and uploaded into the container, so it needs no file on the Docker
  * host; a change of routes replaces the container.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack } from "cdktf";
+ * import { ContainerImage, StackNginx } from "proveit-stacks";
+ *
+ * // A stack with the Docker provider.
+ * declare const stack: TerraformStack;
+ *
+ * const nginx = new StackNginx(stack, "nginx", {
+ *   stack: "plant",
+ *   containerName: "plant-nginx",
+ *   image: ContainerImage.fromRegistry("nginx:1.28.0-alpine"),
+ *   networks: [{ name: "plant-network" }, { name: "routing-network", aliases: ["plant-nginx"] }],
+ *   routes: [
+ *     {
+ *       key: "ignition",
+ *       hostname: "ignition.plant.example.com",
+ *       localPath: "/",
+ *       servers: [{ address: "10.213.2.10", port: 8088 }],
+ *     },
+ *   ],
+ *   localPort: { internal: 8080, external: 8080 },
+ * });
+ * ```
  */
 export class StackNginx extends Construct {
+  /** The nginx `docker_container`. */
   public readonly container: Container;
+
   /** The rendered `nginx.conf`. */
   public readonly configuration: string;
 

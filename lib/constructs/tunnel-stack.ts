@@ -12,6 +12,7 @@ import { HARDENED_CONTAINER, NetworkAttachment, toHealthcheck, toNetworksAdvance
 /** Service of the last ingress rule, which matches every request that no hostname rule matched. */
 export const TUNNEL_CATCH_ALL_SERVICE = "http_status:404";
 
+/** Properties of a {@link TunnelStack}. */
 export interface TunnelStackProps {
   /** Tunnel name in the Cloudflare account, such as `proveit-core`; unique in the account. */
   readonly tunnelName: string;
@@ -28,7 +29,10 @@ export interface TunnelStackProps {
   /** Origin for every hostname: the stack's nginx, such as `http://core-nginx:80`. */
   readonly origin: string;
 
+  /** Name of the cloudflared Docker container. */
   readonly containerName: string;
+
+  /** cloudflared image, such as `cloudflare/cloudflared:2025.9.1`. */
   readonly image: ContainerImage;
 
   /** routing-network, with the fixed address that nginx trusts. */
@@ -59,13 +63,46 @@ export interface TunnelStackProps {
  * read from the provider, marked sensitive and passed to cloudflared as
  * `TUNNEL_TOKEN`: it reaches Terraform state and the container's environment,
  * never the synthesized JSON or the plan output.
+ *
+ * @example
+ * ```ts
+ * import { TerraformStack, TerraformVariable } from "cdktf";
+ * import { ContainerImage, StackNginx, TunnelStack } from "proveit-stacks";
+ *
+ * // A stack with the Docker, random and Cloudflare providers, and its nginx.
+ * declare const stack: TerraformStack;
+ * declare const nginx: StackNginx;
+ *
+ * const accountId = new TerraformVariable(stack, "cloudflare_account_id", { type: "string", sensitive: true });
+ * const zoneId = new TerraformVariable(stack, "cloudflare_zone_id", { type: "string", sensitive: true });
+ * new TunnelStack(stack, "tunnel", {
+ *   tunnelName: "proveit-plant",
+ *   accountId: accountId.stringValue,
+ *   zoneId: zoneId.stringValue,
+ *   hostnames: ["ignition.plant.example.com"],
+ *   origin: "http://plant-nginx:80",
+ *   containerName: "plant-cloudflared",
+ *   image: ContainerImage.fromRegistry("cloudflare/cloudflared:2025.11.1"),
+ *   network: { name: "routing-network", ipv4Address: "10.213.1.20" },
+ *   dependsOn: nginx.container,
+ * });
+ * ```
  */
 export class TunnelStack extends Construct {
+  /** The `cloudflare_zero_trust_tunnel_cloudflared` resource. */
   public readonly tunnel: ZeroTrustTunnelCloudflared;
+
+  /** The tunnel's ingress rules. */
   public readonly configuration: ZeroTrustTunnelCloudflaredConfigA;
+
+  /** One proxied CNAME `cloudflare_dns_record` per host name, in the order of the `hostnames` prop. */
   public readonly records: DnsRecord[];
+  /** The data source that reads the tunnel's token from Cloudflare. */
   public readonly token: DataCloudflareZeroTrustTunnelCloudflaredToken;
+
+  /** The cloudflared `docker_container`. */
   public readonly container: Container;
+
 
   constructor(scope: Construct, id: string, props: TunnelStackProps) {
     super(scope, id);

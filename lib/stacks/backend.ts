@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformStack } from "cdktf";
 import type { BackendSettings } from "../config/model";
 
+/** Folders of a deployment's project, which contains the local state, and of its synthesized stacks. */
 export interface BackendLocation {
   /** Folder of the project; local state files live below it. */
   readonly projectRoot: string;

@@ -1,7 +1,7 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, dependable, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
 import { NGINX_PUBLIC_PORT } from "../config/defaults";
@@ -17,9 +17,15 @@ import { BackendLocation, configureBackend } from "./backend";
 import { CloudflareAccount } from "./cloudflare-account";
 import { integrationFor } from "./service-integrations";
 
+/** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps {
+  /** The whole resolved deployment, as `loadDeployment` returns it. */
   readonly deployment: Deployment;
+
+  /** This stack's entry of `deployment.stacks`; its id becomes the stack id. */
   readonly spec: StackSpec;
+
+  /** Project and output folders, which the local backend's state paths are relative to. */
   readonly backend: BackendLocation;
 
   /**
@@ -47,20 +53,49 @@ function createNetwork(scope: Construct, id: string, spec: NetworkSpec): Network
  * Ignition gateways, services, nginx and tunnel. The core stack also creates
  * operations-network, routing-network and the shared database; every other
  * stack takes those from core through cross-stack references.
+ *
+ * `buildPlatform` creates one per enabled stack; its `Map` return value gives
+ * access to each stack, to add your own constructs to it.
+ *
+ * @example
+ * ```ts
+ * import { App } from "cdktf";
+ * import { buildPlatform, ContainerImage, loadDeployment, ServiceContainer } from "proveit-stacks";
+ *
+ * const app = new App();
+ * const stacks = buildPlatform(app, loadDeployment("configs/default.yaml"));
+ * const mes = stacks.get("mes");
+ * if (mes) {
+ *   new ServiceContainer(mes, "whoami", {
+ *     containerName: "proveit-mes-whoami",
+ *     image: ContainerImage.fromRegistry("traefik/whoami:v1.10.4"),
+ *     networks: [{ name: mes.stackNetworkName }],
+ *   });
+ * }
+ * app.synth();
+ * ```
  */
 export class PlatformStack extends TerraformStack {
+  /** The resolved specification this stack was built from. */
   public readonly spec: StackSpec;
+
   /** Name of operations-network, as a reference to core's network resource. */
   public readonly operationsNetworkName: string;
   /** Name of routing-network, as a reference to core's network resource. */
   public readonly routingNetworkName: string;
+  /** Name of the stack's own network; on core, operations-network. */
   public readonly stackNetworkName: string;
   /** Core's database that every Ignition gateway uses; set on core only. */
   public readonly sharedDatabase?: SharedDatabase;
+  /** The stack's Ignition gateways, in configuration order, with one entry per pool member. */
   public readonly gateways: IgnitionGateway[] = [];
+  /** The stack's service containers, in configuration order. */
   public readonly services: ServiceContainer[] = [];
+  /** The stack's databases, including the shared one on core. */
   public readonly databases: SharedDatabase[] = [];
+  /** The stack's nginx reverse proxy. */
   public readonly nginx: StackNginx;
+  /** The stack's Cloudflare tunnel; unset when Cloudflare is turned off for this stack. */
   public readonly tunnel?: TunnelStack;
   /** The edge certificate pack of the deployment; set on core only, when the deployment needs one. */
   public readonly certificates?: EdgeCertificatePack;
@@ -210,8 +245,8 @@ export class PlatformStack extends TerraformStack {
     });
     // Containers the routes point to start first, so nginx's first requests find them.
     this.nginx.container.dependsOn = [
-      ...this.gateways.map((gateway) => gateway.container.fqn),
-      ...this.services.map((service) => service.container.fqn),
+      ...this.gateways.map((gateway) => dependable(gateway.container)),
+      ...this.services.map((service) => dependable(service.container)),
     ];
 
     const cloudflare = new CloudflareAccount(this, deployment.domain);

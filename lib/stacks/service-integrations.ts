@@ -6,6 +6,7 @@ import { renderPrometheusConfig, scrapeJobs } from "../integrations/prometheus";
 
 /** What a service of a known kind gets besides its configured settings. */
 export interface ServiceIntegration {
+  /** Files written into the container. */
   readonly files: { readonly path: string; readonly content: string }[];
   /** Plain settings, added to the configured environment. */
   readonly environment: Record<string, string>;

@@ -11,6 +11,7 @@ export type SynthesizedStack = Record<string, any>;
 export interface SynthesizedDeployment {
   /** `<projectRoot>/cdktf.out`. */
   readonly outdir: string;
+  /** Contents of `cdktf.out/manifest.json`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly manifest: Record<string, any>;
   /** Each stack's JSON by stack id. */
