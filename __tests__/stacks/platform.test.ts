@@ -157,6 +157,21 @@ describe("default deployment", () => {
     }
   });
 
+  test("TimescaleDB preloads its library", () => {
+    const server = containerNamed(synth.stacks.mes, "proveit-mes-timescaledb")!;
+    const conf = server.upload.find((file: StackJson) => file.file === "/etc/postgresql/postgresql.conf").content;
+    expect(conf).toContain("shared_preload_libraries = 'timescaledb'");
+    const init = containerNamed(synth.stacks.mes, "proveit-mes-timescaledb-init")!;
+    const script = init.upload.find((file: StackJson) => file.file.endsWith(".sql")).content;
+    expect(script).toContain("\\connect mes\nCREATE EXTENSION IF NOT EXISTS timescaledb;");
+  });
+
+  test("plain PostgreSQL preloads nothing", () => {
+    const server = containerNamed(synth.stacks.core, "proveit-core-postgres")!;
+    const conf = server.upload.find((file: StackJson) => file.file === "/etc/postgresql/postgresql.conf").content;
+    expect(conf).not.toContain("shared_preload_libraries");
+  });
+
   test("tunnel secrets are sensitive variables", () => {
     for (const name of ["cloudflare_account_id", "cloudflare_zone_id"]) {
       expect(synth.stacks.core.variable[name].sensitive).toBe(true);

@@ -197,7 +197,7 @@ describe("gateway connections", () => {
     }
   });
 
-  test("target on another Docker host is rejected", () => {
+  test("stack on another Docker host is rejected", () => {
     const text = FULL_TEXT.replace("  scada:\n", "  scada:\n    dockerHost: ssh://ops@docker-2\n").replace(
       "connections: [mes/ignition-backend]",
       "connections: [mes/ignition-backend, scada/ignition]",
@@ -207,8 +207,36 @@ describe("gateway connections", () => {
       throw new Error("expected a ConfigError");
     } catch (error) {
       const issue = (error as ConfigError).issues[0];
-      expect(issue.path).toEqual(["stacks", "mes", "gateways", "ignition-frontend", "connections", 1]);
-      expect(issue.message).toContain("no shared network");
+      expect(issue.path).toEqual(["stacks", "scada", "dockerHost"]);
+      expect(issue.message).toContain("Docker networks do not span hosts");
     }
+  });
+});
+
+describe("cloudflare off", () => {
+  let synth: SynthResult;
+
+  beforeAll(() => {
+    synth = synthConfigText(FULL_TEXT.replace("cloudflare:\n  enabled: true", "cloudflare:\n  enabled: false"));
+  });
+
+  afterAll(() => synth.cleanup());
+
+  test("gateways advertise no public address", () => {
+    const gateway = containerNamed(synth.stacks.core, "proveit-core-ignition-gateway")!;
+    expect(gateway.command).not.toContain("-a");
+  });
+
+  test("urls list only local addresses", () => {
+    const urls: Record<string, string> = synth.stacks.core.output.urls.value;
+    expect(Object.keys(urls).filter((key) => key.endsWith("-public"))).toEqual([]);
+    expect(urls["ignition-local"]).toBe("http://localhost:8080/");
+  });
+
+  test("homepage links local addresses", () => {
+    const homepage = containerNamed(synth.stacks.utility, "proveit-utility-homepage")!;
+    const text = uploadedFile(homepage, "/app/config/services.yaml");
+    expect(text).not.toContain("https://");
+    expect(text).toContain("href: http://localhost:8080/");
   });
 });

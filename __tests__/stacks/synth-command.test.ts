@@ -34,6 +34,35 @@ describe("synth command", () => {
       infoOutput: { write: (text: string) => (info += text) },
     });
     expect(exitCode).toBe(0);
-    expect(info).toBe("");
+    expect(info).toBe(`Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada\n`);
+  });
+
+  test("dropped stack gets a warning", () => {
+    const outdir = path.join(root, "dropped.out");
+    const run = (config: string) => {
+      let info = "";
+      runSynth({
+        projectRoot: PROJECT_ROOT,
+        environment: { PROVEIT_CONFIG: config, CDKTF_OUTDIR: outdir },
+        infoOutput: { write: (text: string) => (info += text) },
+      });
+      return info;
+    };
+    run(DEFAULT_CONFIG);
+    const withoutScada = path.join(root, "without-scada.yaml");
+    writeFileSync(withoutScada, readFileSync(DEFAULT_CONFIG, "utf8").replace("  scada:\n", "  scada:\n    enabled: false\n"));
+    expect(run(withoutScada)).toMatch(/^\[warning\] scada: the stack is no longer in the configuration/m);
+  });
+
+  test("relative config path follows INIT_CWD", () => {
+    let errors = "";
+    const exitCode = runSynth({
+      projectRoot: PROJECT_ROOT,
+      environment: { PROVEIT_CONFIG: "default.yaml", INIT_CWD: path.join(PROJECT_ROOT, "configs"), CDKTF_OUTDIR: path.join(root, "init-cwd.out") },
+      errorOutput: { write: (text: string) => (errors += text) },
+      infoOutput: { write: () => undefined },
+    });
+    expect(errors).toBe("");
+    expect(exitCode).toBe(0);
   });
 });

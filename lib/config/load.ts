@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { Document, isMap, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { ConfigError, ConfigIssue, FieldPath } from "./errors";
@@ -21,11 +22,13 @@ export function loadDeployment(file: string, environment: NodeJS.ProcessEnv = pr
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the file does not exist" : (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a folder, not a file" : (error as Error).message;
     throw new ConfigError(file, [
       {
         path: [],
-        message: `cannot read the configuration: ${reason}`,
+        message: `cannot read the configuration at ${path.resolve(file)}: ${reason}`,
         fix: `check the path, or unset ${CONFIG_ENV} to use configs/default.yaml`,
       },
     ]);
@@ -58,7 +61,19 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
     ]);
   }
 
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml raises ReferenceError for an alias to an undefined anchor and for excessive aliasing.
+    throw new ConfigError(file, [
+      {
+        path: [],
+        message: `the file is not valid YAML: ${(error as Error).message}`,
+        fix: "define each anchor (&name) before its aliases (*name), and do not nest aliases to expand the file",
+      },
+    ]);
+  }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
     const schemaIssues = parsed.error.issues.flatMap((issue) => describeSchemaIssue(issue, data));

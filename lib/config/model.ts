@@ -125,6 +125,8 @@ export interface DatabaseSpec extends ContainerSpec {
   readonly volume: string;
   /** Application databases that are not gateways', each with a role of the same name. */
   readonly databases: readonly string[];
+  /** Extensions preloaded by the server and created in every database. */
+  readonly extensions: readonly string[];
   readonly pgbouncer?: PgbouncerSpec;
 }
 

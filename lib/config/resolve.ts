@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import * as nodePath from "node:path";
 import { invalidClientName } from "../rendering/postgres-init";
+import { scanText } from "../audit/secret-scan";
 import {
   dynamicRange,
   fixedRange,
@@ -50,7 +51,13 @@ import {
 const LOOPBACK = "127.0.0.1";
 const MEMBER_PLACEHOLDER = "{nn}";
 /** Environment variable names that hold credentials; their values must be generated, never written in the file. */
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)/i;
+const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)/i;
+/** A URL with a password in it, such as `postgres://user:password@host/db`. */
+const URL_CREDENTIALS = /:\/\/[^/\s:@]+:[^/\s@]+@/;
+/** Docker daemon addresses the Docker provider accepts. */
+const DOCKER_HOST = /^(unix|tcp|ssh|npipe):\/\/\S+$/;
+/** Docker's default bridge network, docker0, unless the daemon is configured otherwise. */
+const DOCKER_DEFAULT_BRIDGE = "172.17.0.0/16";
 
 /** A container's wish for a fixed address, before the plan of its network is made. */
 interface AddressClaim {
@@ -102,6 +109,8 @@ export class DeploymentResolver {
     this.checkCoreEnabled(enabledIds);
     this.checkNetworks(enabledIds, operationsNetwork, routingNetwork);
     this.checkLabels(enabledIds);
+    this.checkDockerHosts(enabledIds);
+    this.checkTimezone();
 
     const sharedDatabase = this.findSharedDatabase(enabledIds);
     const stacks: StackSpec[] = [];
@@ -114,7 +123,10 @@ export class DeploymentResolver {
     }
     const routingPlan = this.planNetwork(routingNetwork, routingClaims, ["networks", "routing", "subnet"]);
     const withRouting = this.resolveConnections(stacks.map((stack) => attachRoutingAddresses(stack, routingPlan)));
-    this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
+    if (enabledIds.includes("core")) {
+      // Without core, its missing shared database is already reported as the missing core.
+      this.checkGatewaysHaveDatabase(withRouting, sharedDatabase);
+    }
     this.checkDatabaseNames(withRouting);
     const certificates = planCertificates(config, withRouting, this.hostnames);
     this.issues.push(...certificates.issues);
@@ -219,7 +231,16 @@ export class DeploymentResolver {
       }
       seen.push({ name: stack.network.name, subnet: parseSubnet(stack.network.subnet), path });
     }
+    const dockerBridge = parseSubnet(DOCKER_DEFAULT_BRIDGE);
     for (let i = 0; i < seen.length; i++) {
+      if (subnetsOverlap(seen[i].subnet, dockerBridge)) {
+        this.report(
+          [...seen[i].path, "subnet"],
+          `the subnet overlaps ${DOCKER_DEFAULT_BRIDGE}, Docker's default bridge network (docker0)`,
+          "choose a subnet outside 172.17.0.0/16, such as the 10.213.x.0/24 ranges of configs/default.yaml",
+          seen[i].subnet.cidr,
+        );
+      }
       for (let j = 0; j < i; j++) {
         if (seen[i].name === seen[j].name) {
           this.report([...seen[i].path, "name"], `the network name is also used by ${formatPath(seen[j].path)}`, "give each network its own name", seen[i].name);
@@ -233,6 +254,49 @@ export class DeploymentResolver {
           );
         }
       }
+    }
+  }
+
+  /**
+   * Docker networks do not span Docker hosts, and every stack joins core's
+   * routing-network (its nginx) and operations-network (its gateways). So
+   * every stack runs on core's Docker host.
+   */
+  private checkDockerHosts(enabledIds: readonly StackId[]): void {
+    const globalHost = this.config.docker?.host;
+    if (globalHost !== undefined && !DOCKER_HOST.test(globalHost)) {
+      this.report(["docker", "host"], "the Docker host must be a unix://, tcp://, ssh:// or npipe:// address", "write it as unix:///var/run/docker.sock or ssh://user@host", globalHost);
+    }
+    const coreHost = this.config.stacks.core?.dockerHost ?? globalHost ?? DEFAULT_DOCKER_HOST;
+    for (const id of enabledIds) {
+      const host = this.config.stacks[id]!.dockerHost;
+      if (host === undefined) {
+        continue;
+      }
+      const path: FieldPath = ["stacks", id, "dockerHost"];
+      if (!DOCKER_HOST.test(host)) {
+        this.report(path, "the Docker host must be a unix://, tcp://, ssh:// or npipe:// address", "write it as unix:///var/run/docker.sock or ssh://user@host", host);
+      } else if (host !== coreHost) {
+        this.report(
+          path,
+          `the stack would run on another Docker host than core (${coreHost}), but it joins core's routing-network and operations-network, and Docker networks do not span hosts`,
+          "remove dockerHost here, or set docker.host to move the whole deployment to that host",
+          host,
+        );
+      }
+    }
+  }
+
+  /** Rejects a time zone that the tz database does not know, which PostgreSQL would refuse at startup. */
+  private checkTimezone(): void {
+    const timezone = this.config.timezone;
+    if (timezone === undefined) {
+      return;
+    }
+    try {
+      new Intl.DateTimeFormat("en", { timeZone: timezone });
+    } catch {
+      this.report(["timezone"], "the time zone is not in the tz database", "use a name such as UTC, Europe/Berlin or America/Chicago", timezone);
     }
   }
 
@@ -270,8 +334,8 @@ export class DeploymentResolver {
 
   /**
    * Turns each gateway's `connections` entries into Gateway Network targets on
-   * operations-network. A target must be an enabled gateway on the same Docker
-   * host, since networks do not span Docker hosts.
+   * operations-network, which every gateway joins. A target must be an enabled
+   * gateway; checkDockerHosts keeps every stack on core's Docker host.
    */
   private resolveConnections(stacks: StackSpec[]): StackSpec[] {
     const byName = new Map(stacks.map((stack) => [stack.id as string, stack]));
@@ -287,12 +351,6 @@ export class DeploymentResolver {
           if (targets.length === 0) {
             if (gateway.member === 1) {
               this.report(path, "no enabled gateway has that name", "name a gateway as <stack>/<gateway key> of an enabled stack, such as mes/ignition-backend", entry);
-            }
-            return [];
-          }
-          if (targetStack!.dockerHost !== stack.dockerHost) {
-            if (gateway.member === 1) {
-              this.report(path, `the target runs on Docker host ${targetStack!.dockerHost} and this gateway on ${stack.dockerHost}, so no shared network reaches it`, "deploy both stacks to one Docker host, or remove the connection", entry);
             }
             return [];
           }
@@ -406,11 +464,13 @@ export class DeploymentResolver {
         claim(database.pgbouncer.containerName, [...path, "pgbouncer", "containerName"], database.pgbouncer.ipv4Address, [...path, "pgbouncer", "ipv4Address"]);
       }
     }
-    const gatewayEntries = Object.entries(stack.gateways ?? {});
+    const gatewayEntries = enabledGateways(stack);
     for (const [key, gateway] of gatewayEntries) {
       const path: FieldPath = [...base, "gateways", key];
       this.checkPool(gateway, path);
-      for (let member = 1; member <= (gateway.replicas ?? 1); member++) {
+      // Without {nn} every member would get the same name; checkPool reports that once.
+      const distinctMembers = gateway.containerName.includes(MEMBER_PLACEHOLDER) ? (gateway.replicas ?? 1) : 1;
+      for (let member = 1; member <= distinctMembers; member++) {
         const name = memberName(gateway.containerName, member);
         // The data volume is named after the container, so a duplicate name is reported once.
         if (claim(name, [...path, "containerName"], gateway.ipv4Addresses?.[member - 1], [...path, "ipv4Addresses", member - 1])) {
@@ -602,7 +662,7 @@ export class DeploymentResolver {
   private checkPool(gateway: GatewayConfig, path: FieldPath): void {
     const replicas = gateway.replicas ?? 1;
     if (replicas > 1 && !gateway.containerName.includes(MEMBER_PLACEHOLDER)) {
-      this.report([...path, "containerName"], `a pool of ${replicas} gateways needs the member number in each container name`, `put ${MEMBER_PLACEHOLDER} in the name, such as proveit-mes-ignition-frontend-${MEMBER_PLACEHOLDER}`, gateway.containerName);
+      this.report([...path, "containerName"], `a pool of ${replicas} gateways needs the member number in each container name`, `put ${MEMBER_PLACEHOLDER} in the name, such as ${gateway.containerName}-${MEMBER_PLACEHOLDER}`, gateway.containerName);
     }
     if (gateway.memberPublicHost && !gateway.memberPublicHost.includes(MEMBER_PLACEHOLDER)) {
       this.report([...path, "memberPublicHost"], "each pool member needs its own hostname", `put ${MEMBER_PLACEHOLDER} in it, such as ignition-frontend-${MEMBER_PLACEHOLDER}`, gateway.memberPublicHost);
@@ -616,9 +676,18 @@ export class DeploymentResolver {
   }
 
   private checkService(service: ServiceConfig, path: FieldPath): void {
+    const generated = new Set(service.generatedSecrets ?? []);
     for (const [name, value] of Object.entries(service.environment ?? {})) {
-      if (SECRET_NAME.test(name)) {
-        this.report([...path, "environment", name], "a credential would be stored in plain text in the configuration and in the synthesized Terraform", `remove it from environment and list ${name} under generatedSecrets, so Terraform generates it`, value.length > 0 ? "(hidden)" : value);
+      const variablePath = [...path, "environment", name];
+      if (generated.has(name)) {
+        this.report(variablePath, "the variable is also listed under generatedSecrets, which would replace this value with a generated password", `remove ${name} from environment or from generatedSecrets`, value);
+      } else if (SECRET_NAME.test(name) || URL_CREDENTIALS.test(value) || scanText("", `${name}=${value}`).length > 0) {
+        this.report(
+          variablePath,
+          "the value looks like a credential, which would be stored in plain text in the configuration and in the synthesized Terraform",
+          `list ${name} under generatedSecrets so Terraform generates it; a URL that embeds a password has no safe form here`,
+          "(hidden)",
+        );
       }
     }
     const routed = service.publicHost !== undefined || service.localPath !== undefined;
@@ -645,6 +714,7 @@ export class DeploymentResolver {
       image: database.image ?? DEFAULT_IMAGES.postgres,
       volume: database.volume ?? `${database.containerName}-data`,
       databases: database.databases ?? [],
+      extensions: database.extensions ?? (/timescaledb/.test(database.image ?? "") ? ["timescaledb"] : []),
       pgbouncer: pgbouncer
         ? {
             ...container(
@@ -743,7 +813,7 @@ export class DeploymentResolver {
       return localPath;
     };
 
-    for (const [key, gateway] of Object.entries(stack.gateways ?? {})) {
+    for (const [key, gateway] of enabledGateways(stack)) {
       const members = gateways.filter((member) => member.poolKey === key);
       const weights = gateway.weights ?? [];
       const upstream = members.map((member, index) => ({
@@ -800,6 +870,11 @@ function attachRoutingAddresses(stack: StackSpec, plan: Map<string, string>): St
 
 function pad(member: number): string {
   return String(member).padStart(2, "0");
+}
+
+/** The gateway entries of a stack that are not disabled. */
+function enabledGateways(stack: StackConfig): [string, GatewayConfig][] {
+  return Object.entries(stack.gateways ?? {}).filter(([, gateway]) => gateway.enabled !== false);
 }
 
 /** Replaces `{nn}` with the two-digit member number. */

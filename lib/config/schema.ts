@@ -154,6 +154,10 @@ export const databaseConfig = z.strictObject({
   databases: z.array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a PostgreSQL identifier: a-z, 0-9 and '_'")).optional().describe("Application databases to create besides the gateways' ones; each gets a role of the same name."),
   pgbouncer: pgbouncerConfig.optional(),
   ipv4Address: ipv4Address.optional(),
+  extensions: z
+    .array(z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be an extension name such as timescaledb"))
+    .optional()
+    .describe("Extensions preloaded by the server and created in every database. Default: [timescaledb] for TimescaleDB images, else none."),
 });
 
 export const gatewayPorts = z.strictObject({
@@ -163,6 +167,7 @@ export const gatewayPorts = z.strictObject({
 });
 
 export const gatewayConfig = z.strictObject({
+  enabled: z.boolean().optional().describe("Deploy this gateway. Default: true."),
   image: imageReference.optional(),
   edition: z.enum(["standard", "edge", "maker"]).optional(),
   replicas: z.number().int().min(1).max(250).optional().describe("Number of identical gateways behind one hostname; names and hostnames use {nn} for the member number (01, 02, ...)."),

@@ -115,6 +115,13 @@ export interface SharedDatabaseProps {
   readonly timezone?: string;
 
   /**
+   * Extensions whose libraries the server preloads and that the init script creates in every
+   * database, such as `timescaledb`.
+   * @default - none
+   */
+  readonly extensions?: readonly string[];
+
+  /**
    * Docker provider of the stack, when it has more than one.
    * @default - the stack's default Docker provider
    */
@@ -194,7 +201,7 @@ export class SharedDatabase extends Construct {
       return { name, password: password.result };
     });
     // Rendering validates every name, so a bad one fails synthesis here instead of the deploy.
-    const initSql = renderInitSql(props.databases);
+    const initSql = renderInitSql(props.databases, props.extensions ?? []);
 
     this.volume = new Volume(this, "data", {
       name: props.postgres.volumeName ?? `${props.postgres.containerName}-data`,
@@ -219,7 +226,11 @@ export class SharedDatabase extends Construct {
       upload: [
         {
           file: CONFIG_FILE,
-          content: renderPostgresConf({ maxConnections: plan.postgresMaxConnections, timezone: props.timezone }),
+          content: renderPostgresConf({
+            maxConnections: plan.postgresMaxConnections,
+            timezone: props.timezone,
+            sharedPreloadLibraries: props.extensions,
+          }),
         },
       ],
       networksAdvanced: toNetworksAdvanced([

@@ -10,6 +10,8 @@ export interface GrafanaPostgresSource {
   /** Environment variable of the Grafana container that holds the password. */
   readonly passwordVariable: string;
   readonly timescaledb: boolean;
+  /** PostgreSQL major version, such as 17; Grafana enables query features by it. */
+  readonly postgresVersion?: number;
 }
 
 export interface GrafanaDatasourceOptions {
@@ -38,7 +40,14 @@ export function renderGrafanaDatasources(options: GrafanaDatasourceOptions): str
       user: source.user,
       isDefault: datasources.length === 0,
       editable: false,
-      jsonData: { database: source.database, sslmode: "disable", timescaledb: source.timescaledb, postgresVersion: 1500 },
+      jsonData: {
+        database: source.database,
+        sslmode: "disable",
+        timescaledb: source.timescaledb,
+        // Grafana stores the major version times 100 and uses it only to enable query features.
+        // NOTE: its settings page lists versions up to 15 (1500), so newer servers are given as 15.
+        postgresVersion: Math.min(source.postgresVersion ?? 15, 15) * 100,
+      },
       secureJsonData: { password: `$${source.passwordVariable}` },
     });
   }

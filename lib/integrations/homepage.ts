@@ -29,19 +29,17 @@ function hostPortsText(ports: readonly { ip: string; external: number }[]): stri
  */
 export function homepageEntries(stack: StackSpec): HomepageEntry[] {
   const routeOf = (key: string) => stack.routes.find((route) => route.key === key);
+  // Public hostnames exist only where the stack's tunnel publishes them.
+  const publicUrl = (hostname: string | undefined) => (hostname && stack.tunnel ? `https://${hostname}` : undefined);
   const entries: HomepageEntry[] = [];
   for (const gateway of stack.gateways) {
     const pool = routeOf(gateway.poolKey);
-    const href = gateway.publicHostname
-      ? `https://${gateway.publicHostname}`
-      : pool?.hostname
-        ? `https://${pool.hostname}`
-        : localUrl(stack, pool?.localPath);
+    const href = publicUrl(gateway.publicHostname) ?? publicUrl(pool?.hostname) ?? localUrl(stack, pool?.localPath);
     entries.push({ name: gateway.key, href, description: `Ignition gateway ${gateway.containerName}` });
   }
   for (const service of stack.services) {
     const route = routeOf(service.key);
-    const href = route?.hostname ? `https://${route.hostname}` : localUrl(stack, route?.localPath);
+    const href = publicUrl(route?.hostname) ?? localUrl(stack, route?.localPath);
     entries.push({ name: service.key, href, description: `${service.containerName} (${hostPortsText(service.ports)})` });
   }
   for (const database of stack.databases) {

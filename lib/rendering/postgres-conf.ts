@@ -23,6 +23,12 @@ export interface PostgresConfOptions {
    * @default "UTC"
    */
   readonly timezone?: string;
+
+  /**
+   * Libraries loaded at server start, such as `timescaledb`, whose extension refuses to load otherwise.
+   * @default - none
+   */
+  readonly sharedPreloadLibraries?: readonly string[];
 }
 
 function quoted(value: string): string {
@@ -51,6 +57,9 @@ export function renderPostgresConf(options: PostgresConfOptions): string {
     "log_min_duration_statement = 1000",
     "log_connections = off",
     "log_statement = 'none'",
+    ...(options.sharedPreloadLibraries && options.sharedPreloadLibraries.length > 0
+      ? [`shared_preload_libraries = ${quoted(options.sharedPreloadLibraries.join(","))}`]
+      : []),
     "",
   ].join("\n");
 }

@@ -74,7 +74,7 @@ function renderClient(name: string): string[] {
  * name is unsafe (see `invalidClientName`) or appears twice, because the
  * script would otherwise alter a server role or merge two clients.
  */
-export function renderInitSql(clientNames: readonly string[]): string {
+export function renderInitSql(clientNames: readonly string[], extensions: readonly string[] = []): string {
   const seen = new Set<string>();
   for (const name of clientNames) {
     const reason = invalidClientName(name);
@@ -100,6 +100,13 @@ export function renderInitSql(clientNames: readonly string[]): string {
   ];
   for (const name of clientNames) {
     lines.push(...renderClient(name));
+  }
+  if (extensions.length > 0) {
+    lines.push("", "-- Extensions in every client database; the superuser creates them, so the roles need no extra rights.");
+    for (const name of clientNames) {
+      lines.push(`\\connect ${name}`, ...extensions.map((extension) => `CREATE EXTENSION IF NOT EXISTS ${extension};`));
+    }
+    lines.push("\\connect postgres");
   }
   lines.push("");
   return lines.join("\n");

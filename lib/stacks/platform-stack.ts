@@ -151,6 +151,7 @@ export class PlatformStack extends TerraformStack {
           : undefined,
         network: { name: this.stackNetworkName },
         databases: clients,
+        extensions: database.extensions,
         timezone: deployment.timezone,
       });
       this.databases.push(construct);
@@ -172,7 +173,8 @@ export class PlatformStack extends TerraformStack {
         jdbcDrivers: [...gateway.jdbcDrivers],
         database: shared?.connectionFor(gateway.databaseName),
         databaseConnectionName: gateway.databaseName,
-        publicHostname: gateway.poolHostname,
+        // Without a tunnel the public hostname is not published, so links keep the address of each request.
+        publicHostname: spec.tunnel ? gateway.poolHostname : undefined,
         gatewayNetwork: gateway.connections.map((connection) => ({ host: connection.host, port: connection.port, description: connection.containerName })),
         memory: gateway.memory,
         timezone: deployment.timezone,
@@ -200,7 +202,14 @@ export class PlatformStack extends TerraformStack {
     }
 
     const stackDatabases = spec.databases
-      .map((database, index) => ({ key: database.key, names: database.databases, construct: this.databases[index], shared: database.shared }))
+      .map((database, index) => ({
+        key: database.key,
+        names: database.databases,
+        construct: this.databases[index],
+        shared: database.shared,
+        image: database.image,
+        timescaledb: database.extensions.includes("timescaledb"),
+      }))
       .filter((database) => !database.shared);
     for (const service of spec.services) {
       const integration = integrationFor(deployment, spec, service, stackDatabases);
@@ -314,7 +323,7 @@ function stackUrls(spec: StackSpec): Record<string, string> {
   const urls: Record<string, string> = {};
   const local = spec.nginx.ports[0];
   for (const route of spec.routes) {
-    if (route.hostname) {
+    if (route.hostname && spec.tunnel) {
       urls[`${route.key}-public`] = `https://${route.hostname}`;
     }
     if (route.localPath && local) {

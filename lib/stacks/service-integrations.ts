@@ -16,6 +16,23 @@ export interface ServiceIntegration {
   readonly routingNetwork: boolean;
 }
 
+/** A database of the service's stack that a service may read. */
+export interface StackDatabase {
+  readonly key: string;
+  /** Application databases on the server. */
+  readonly names: readonly string[];
+  readonly construct: SharedDatabase;
+  /** Image of the server, whose tag gives the PostgreSQL major version. */
+  readonly image: string;
+  readonly timescaledb: boolean;
+}
+
+/** PostgreSQL major version from an image tag such as `postgres:17.6` or `timescale/timescaledb:2.19.3-pg17`. */
+function postgresMajorVersion(image: string): number | undefined {
+  const match = /-pg(\d+)/.exec(image) ?? /postgres(?:ql)?:(\d+)/.exec(image);
+  return match ? Number(match[1]) : undefined;
+}
+
 const NO_INTEGRATION: ServiceIntegration = { files: [], environment: {}, secretEnvironment: {}, routingNetwork: false };
 
 /** Public URL of the service, or its local URL through nginx, used for links the application generates. */
@@ -42,7 +59,7 @@ export function integrationFor(
   deployment: Deployment,
   stack: StackSpec,
   service: ServiceSpec,
-  databases: readonly { readonly key: string; readonly names: readonly string[]; readonly construct: SharedDatabase }[],
+  databases: readonly StackDatabase[],
 ): ServiceIntegration {
   switch (service.kind) {
     case "homepage":
@@ -76,7 +93,8 @@ export function integrationFor(
             database: name,
             user: connection.username,
             passwordVariable: variable,
-            timescaledb: /timescale/.test(database.key),
+            timescaledb: database.timescaledb,
+            postgresVersion: postgresMajorVersion(database.image),
           };
         }),
       );
