@@ -18,12 +18,15 @@ export interface ServiceIntegration {
 
 /** A database of the service's stack that a service may read. */
 export interface StackDatabase {
+  /** Key of the database entry in the configuration. */
   readonly key: string;
   /** Application databases on the server. */
   readonly names: readonly string[];
+  /** The construct that owns the server and its roles. */
   readonly construct: SharedDatabase;
   /** Image of the server, whose tag gives the PostgreSQL major version. */
   readonly image: string;
+  /** Whether the server has the TimescaleDB extension. */
   readonly timescaledb: boolean;
 }
 
