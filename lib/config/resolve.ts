@@ -49,6 +49,8 @@ import {
 } from "./schema";
 
 const LOOPBACK = "127.0.0.1";
+/** Memory limit of a gateway whose configuration sets none. */
+const DEFAULT_GATEWAY_MEMORY = "2g";
 const MEMBER_PLACEHOLDER = "{nn}";
 /** Environment variable names that hold credentials; their values must be generated, never written in the file. */
 const SECRET_NAME = /(PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)/i;
@@ -769,7 +771,8 @@ export class DeploymentResolver {
           file: this.projectFile(module.file, [...path, "thirdPartyModules", index, "file"]),
         })),
         jdbcDrivers: (gateway.jdbcDrivers ?? []).map((file, index) => this.projectFile(file, [...path, "jdbcDrivers", index])),
-        memory: gateway.memory,
+        // Ignition's JVM grows to fill the host without a limit; the heap gets half of it.
+        memory: gateway.memory ?? DEFAULT_GATEWAY_MEMORY,
         databaseName: `${stackId}_${memberKey}`.replace(/-/g, "_"),
         publicHostname,
         poolHostname: poolHostname ?? publicHostname,

@@ -164,6 +164,9 @@ export class TunnelStack extends Construct {
       // The provider does not mark the token sensitive (5.14.0); sensitive() keeps it out of plan output.
       env: [`TUNNEL_TOKEN=${Fn.sensitive(this.token.token)}`, `TUNNEL_METRICS=${CLOUDFLARED_METRICS_ADDRESS}`],
       networksAdvanced: toNetworksAdvanced([props.network]),
+      // cloudflared keeps its state in memory when it runs with a token; a small /tmp covers scratch files.
+      readOnly: true,
+      tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
       // The image has no shell, curl or wget; cloudflared queries its own readiness endpoint.
       healthcheck: toHealthcheck({
         test: ["CMD", "cloudflared", "tunnel", "--metrics", CLOUDFLARED_READY_ADDRESS, "ready"],
