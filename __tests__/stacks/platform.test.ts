@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { loadDeployment } from "../../lib/config/load";
@@ -223,12 +225,14 @@ describe("full deployment", () => {
 
 describe("deploy ordering", () => {
   test("dependency exists before any token resolves", () => {
-    const app = new App({ outdir: path.join(__dirname, "never-written") });
+    const outdir = mkdtempSync(path.join(tmpdir(), "proveit-ordering-"));
+    const app = new App({ outdir });
     const stacks = buildPlatform(app, loadDeployment(DEFAULT_CONFIG, {}));
     const core = stacks.get("core")!;
     for (const id of DEPENDENT_STACKS) {
       expect({ id, dependsOnCore: stacks.get(id)!.dependencies.includes(core) }).toEqual({ id, dependsOnCore: true });
     }
+    rmSync(outdir, { recursive: true, force: true });
   });
 });
 
