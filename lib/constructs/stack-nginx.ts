@@ -12,11 +12,11 @@ export interface StackNginxProps {
   readonly containerName: string;
   readonly image: ContainerImage;
 
-  /** Networks to join: the stack network(s) and routing-network. */
-  readonly networks: NetworkAttachment[];
+  /** Networks to join: the stack network and routing-network. */
+  readonly networks: readonly NetworkAttachment[];
 
-  /** Services reached through this proxy. */
-  readonly routes: NginxRoute[];
+  /** Services reached through this proxy; their upstream addresses must be fixed IPv4 addresses. */
+  readonly routes: readonly NginxRoute[];
 
   /**
    * Host port of the local entry point, mapped to the container's 8080.
@@ -31,6 +31,7 @@ export interface StackNginxProps {
   readonly trustedProxy?: string;
 
   /**
+   * Docker provider that creates the container and its image.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
@@ -39,7 +40,8 @@ export interface StackNginxProps {
 /**
  * A stack's nginx reverse proxy. Its configuration is rendered from the
  * routes and uploaded into the container, so it needs no file on the Docker
- * host; a change of routes replaces the container.
+ * host, and a change of routes replaces the container. Only the local port is
+ * published on the host; the public port is reached over routing-network.
  */
 export class StackNginx extends Construct {
   public readonly container: Container;
