@@ -11,6 +11,9 @@ const VISITOR = "203.0.113.50";
 /** Sequential requests in the keepalive test. */
 const SEQUENTIAL_REQUESTS = 40;
 
+/** Requests in flight at once in the concurrency test, more than a keepalive setting of 32 would keep. */
+const CONCURRENT_REQUESTS = 50;
+
 describeWithNginx("nginx proxy headers", () => {
   for (const { config, spec, nginxConf } of shippedStacks()) {
     const route = spec.routes.find((candidate) => candidate.hostname);
@@ -147,4 +150,40 @@ describeWithNginx("nginx proxy headers", () => {
       });
     });
   }
+
+  describe("upstream keepalive under concurrency", () => {
+    const { spec, nginxConf } = shippedStacks()[0];
+    const hostname = spec.routes.find((candidate) => candidate.hostname)?.hostname;
+    let proxy: StackProxy;
+
+    beforeAll(async () => {
+      // One worker, so that every client connection shares one pool of idle upstream connections.
+      proxy = await StackProxy.start(spec, nginxConf, { workerProcesses: 1 });
+    });
+
+    afterAll(async () => {
+      await proxy?.stop();
+    });
+
+    test("concurrent requests keep their connections", async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENT_REQUESTS });
+      const statuses = new Set<number>();
+      try {
+        for (let wave = 0; wave < 20; wave += 1) {
+          const responses = await Promise.all(
+            Array.from({ length: CONCURRENT_REQUESTS }, (_, index) =>
+              httpGet({ port: proxy.publicPort, host: hostname, path: `/wave/${wave}/${index}`, agent }),
+            ),
+          );
+          responses.forEach((response) => statuses.add(response.status));
+        }
+      } finally {
+        agent.destroy();
+      }
+      const connections = [...proxy.stubs.values()].reduce((sum, stub) => sum + stub.connections, 0);
+      expect([...statuses]).toEqual([200]);
+      // One upstream connection per request in flight is enough. A keepalive cap below that closes some after each wave.
+      expect(connections).toBeLessThanOrEqual(CONCURRENT_REQUESTS);
+    });
+  });
 });

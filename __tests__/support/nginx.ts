@@ -167,6 +167,7 @@ export class NginxProcess {
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (nginx.exited) {
+        await nginx.stop();
         throw new Error(`nginx exited with code ${child.exitCode} before it was ready:\n${nginx.errorOutput}`);
       }
       const ready = await Promise.all(ports.map((port) => canConnect(port)));
@@ -199,6 +200,11 @@ export class NginxProcess {
         resolve();
       });
     });
+  }
+
+  /** Process id of the nginx master. */
+  public get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   /** Error log that nginx has written to stderr so far. */
