@@ -13,6 +13,15 @@ const stacks = shippedStacks();
 /** nginx's default proxy_read_timeout, after which an idle WebSocket is closed. */
 const NGINX_DEFAULT_READ_TIMEOUT_SECONDS = 60;
 
+/** Silence that a WebSocket must survive with the short timeout, half of it to leave room for a slow machine. */
+const IDLE_MILLISECONDS = 2_000;
+
+/** Short timeout that the idle WebSocket must survive. */
+const SURVIVED_TIMEOUT_SECONDS = 4;
+
+/** Shorter timeout after which nginx must close the idle WebSocket. */
+const CLOSING_TIMEOUT_SECONDS = 1;
+
 /** Renders a stack's nginx.conf as StackNginx does, with another idle timeout. */
 function renderWithTimeout(spec: StackSpec, seconds: number): string {
   return renderNginxConfig({
@@ -172,22 +181,22 @@ describeWithNginx("nginx WebSockets", () => {
     }
 
     // The shipped hour cannot be waited for in a test, so the same configuration
-    // is rendered with a bound of a few seconds, which the idle period stays below
-    // or goes beyond.
+    // is rendered with timeouts of a few seconds: the WebSocket survives silence
+    // shorter than the timeout and is closed after a longer one.
     const shipped: ShippedStack = stacks[0];
     const route = shipped.spec.routes.find((candidate) => candidate.hostname)!;
 
     test("short render differs only in timeouts", () => {
-      const expected = shipped.nginxConf.replace(/(proxy_(read|send)_timeout) \d+s;/g, "$1 3s;");
-      expect(renderWithTimeout(shipped.spec, 3)).toBe(expected);
+      const expected = shipped.nginxConf.replace(/(proxy_(read|send)_timeout) \d+s;/g, `$1 ${SURVIVED_TIMEOUT_SECONDS}s;`);
+      expect(renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS)).toBe(expected);
     });
 
-    describe("with a 3 s timeout", () => {
+    describe(`with a ${SURVIVED_TIMEOUT_SECONDS} s timeout`, () => {
       let proxy: StackProxy;
       let socket: WebSocket | undefined;
 
       beforeAll(async () => {
-        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, 3));
+        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS));
       });
 
       afterAll(async () => {
@@ -197,17 +206,17 @@ describeWithNginx("nginx WebSockets", () => {
 
       test("survives 2 s of silence", async () => {
         socket = await openWebSocket({ port: proxy.publicPort, host: route.hostname, path: PERSPECTIVE_WEBSOCKET_PATH });
-        await sleep(2_000);
+        await sleep(IDLE_MILLISECONDS);
         expect(await echo(socket, "still there")).toBe("still there");
       });
     });
 
-    describe("with a 1 s timeout", () => {
+    describe(`with a ${CLOSING_TIMEOUT_SECONDS} s timeout`, () => {
       let proxy: StackProxy;
       let socket: WebSocket | undefined;
 
       beforeAll(async () => {
-        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, 1));
+        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, CLOSING_TIMEOUT_SECONDS));
       });
 
       afterAll(async () => {
@@ -219,7 +228,7 @@ describeWithNginx("nginx WebSockets", () => {
         socket = await openWebSocket({ port: proxy.publicPort, host: route.hostname, path: PERSPECTIVE_WEBSOCKET_PATH });
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<string>((resolve) => {
-          timer = setTimeout(() => resolve("open"), 4_000);
+          timer = setTimeout(() => resolve("open"), CLOSING_TIMEOUT_SECONDS * 1000 + 3_000);
         });
         const outcome = await Promise.race([closed(socket).then(() => "closed"), deadline]);
         clearTimeout(timer);

@@ -229,7 +229,7 @@ function renderForwardingMaps(trustedProxy: string | undefined): string[] {
     "  }",
     "",
     "  # The Host header as the client sent it, port included, so that upstreams build",
-    "  # redirects to the host port in use; $host when the client sent none.",
+    "  # redirects to the host port in use, or $host when the client sent none.",
     "  map $http_host $forwarded_host {",
     '    "" $host;',
     "    default $http_host;",
