@@ -17,11 +17,11 @@ export interface StackNginxProps {
   /** nginx image, such as `nginx:1.28.0-alpine`. */
   readonly image: ContainerImage;
 
-  /** Networks to join: the stack network(s) and routing-network. */
-  readonly networks: NetworkAttachment[];
+  /** Networks to join: the stack network and routing-network. */
+  readonly networks: readonly NetworkAttachment[];
 
-  /** Services reached through this proxy. */
-  readonly routes: NginxRoute[];
+  /** Services reached through this proxy; their upstream addresses must be fixed IPv4 addresses. */
+  readonly routes: readonly NginxRoute[];
 
   /**
    * Host port of the local entry point, mapped to the container's 8080.
@@ -36,7 +36,7 @@ export interface StackNginxProps {
   readonly trustedProxy?: string;
 
   /**
-   * Docker provider of the stack, when it has more than one.
+   * Docker provider that creates the container and its image.
    * @default - the stack's default Docker provider
    */
   readonly provider?: TerraformProvider;
@@ -45,7 +45,8 @@ export interface StackNginxProps {
 /**
  * A stack's nginx reverse proxy. Its configuration is rendered from the
  * routes and uploaded into the container, so it needs no file on the Docker
- * host; a change of routes replaces the container.
+ * host, and a change of routes replaces the container. Only the local port is
+ * published on the host; the public port is reached over routing-network.
  *
  * @example
  * ```ts
