@@ -261,3 +261,14 @@ describe("Terraform Cloud backend", () => {
     expect(lookup.config.workspaces.name).toBe("proveit-core");
   });
 });
+
+describe("nginx start order", () => {
+  test("nginx waits for no upstream container", () => {
+    const synth = synthConfigFile(DEFAULT_CONFIG);
+    for (const [id, stack] of Object.entries(synth.stacks)) {
+      const nginx = Object.values(resourcesOfType(stack, "docker_container")).find((container) => container.name.endsWith("-nginx"))!;
+      expect({ id, dependsOn: nginx.depends_on ?? [] }).toEqual({ id, dependsOn: [] });
+    }
+    synth.cleanup();
+  });
+});

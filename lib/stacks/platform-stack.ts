@@ -1,7 +1,7 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
-import { Annotations, dependable, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
 import { NGINX_PUBLIC_PORT } from "../config/defaults";
@@ -252,11 +252,8 @@ export class PlatformStack extends TerraformStack {
       localPort: toHostPorts(spec.nginx.ports)[0],
       trustedProxy: spec.tunnel?.routingAddress,
     });
-    // Containers the routes point to start first, so nginx's first requests find them.
-    this.nginx.container.dependsOn = [
-      ...this.gateways.map((gateway) => dependable(gateway.container)),
-      ...this.services.map((service) => dependable(service.container)),
-    ];
+    // nginx does not wait for the containers it routes to: their addresses are fixed, so it starts,
+    // and serves every other host, while one of them is still being created or fails to start.
 
     const cloudflare = new CloudflareAccount(this, deployment.domain);
     if (spec.tunnel) {
