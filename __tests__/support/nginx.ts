@@ -15,6 +15,9 @@ export const NGINX_BINARY = "/usr/sbin/nginx";
  */
 export function describeWithNginx(name: string, body: () => void): void {
   const run = existsSync(NGINX_BINARY) || process.env.CI === "true";
+  if (!run) {
+    console.warn(`Skipping "${name}": ${NGINX_BINARY} is not installed (scripts/install-test-dependencies.sh installs it).`);
+  }
   (run ? describe : describe.skip)(name, body);
 }
 
