@@ -16,6 +16,7 @@ import { TunnelStack } from "../constructs/tunnel-stack";
 import { BackendLocation, configureBackend } from "./backend";
 import { CloudflareAccount } from "./cloudflare-account";
 import { integrationFor } from "./service-integrations";
+import { addExporters } from "./stack-exporters";
 
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps {
@@ -91,6 +92,8 @@ export class PlatformStack extends TerraformStack {
   public readonly gateways: IgnitionGateway[] = [];
   /** The stack's service containers, in configuration order. */
   public readonly services: ServiceContainer[] = [];
+  /** The stack's Prometheus exporters: its nginx's, then one per PgBouncer; empty when metrics are off. */
+  public readonly exporters: ServiceContainer[];
   /** The stack's databases, including the shared one on core. */
   public readonly databases: SharedDatabase[] = [];
   /** The stack's nginx reverse proxy. */
@@ -147,6 +150,7 @@ export class PlatformStack extends TerraformStack {
               poolMode: database.pgbouncer.poolMode,
               defaultPoolSize: database.pgbouncer.defaultPoolSize,
               ipv4Address: database.pgbouncer.address,
+              statsUser: database.pgbouncer.statsUser,
             }
           : undefined,
         network: { name: this.stackNetworkName },
@@ -228,7 +232,7 @@ export class PlatformStack extends TerraformStack {
           generatedSecrets: [...service.generatedSecrets],
           volumes: service.volumes.map((volume) => ({ ...volume })),
           command: service.command ? [...service.command] : undefined,
-          healthcheck: service.healthcheck,
+          healthcheck: service.healthcheck ?? integration.healthcheck,
           memory: service.memory,
         }),
       );
@@ -257,6 +261,12 @@ export class PlatformStack extends TerraformStack {
       ...this.gateways.map((gateway) => dependable(gateway.container)),
       ...this.services.map((service) => dependable(service.container)),
     ];
+
+    this.exporters = addExporters(this, spec, {
+      stackNetworkName: this.stackNetworkName,
+      routingNetworkName: this.routingNetworkName,
+      databases: new Map(spec.databases.map((database, index) => [database.key, this.databases[index]])),
+    });
 
     const cloudflare = new CloudflareAccount(this, deployment.domain);
     if (spec.tunnel) {
