@@ -208,8 +208,8 @@ export class DeploymentResolver {
   }
 
   /**
-   * Lists the stack's exporters: one for its nginx's stub_status and one per
-   * PgBouncer. They get no fixed address: nothing proxies to them, and
+   * Lists the stack's exporters, one for its nginx's stub_status and one per
+   * PgBouncer. They get no fixed address, because nothing proxies to them and
    * Prometheus finds them by their alias on routing-network.
    */
   private resolveExporters(id: StackId, stack: StackConfig, databases: readonly DatabaseSpec[], base: FieldPath): ExporterSpec[] {
@@ -776,6 +776,9 @@ export class DeploymentResolver {
     if (routed && service.upstreamPort === undefined && typeof firstPort !== "number") {
       this.report([...path, "upstreamPort"], "nginx cannot tell which container port to proxy to", "set upstreamPort to the container's HTTP port", undefined, false);
     }
+    if (service.pathPrefix !== undefined && service.localPath === undefined) {
+      this.report([...path, "pathPrefix"], "pathPrefix applies to the local path route, but the service has no localPath", "remove pathPrefix, or set localPath", service.pathPrefix);
+    }
     if (service.pull === false && !service.image.includes(":")) {
       this.report([...path, "image"], "an image loaded by hand needs a tag to be found on the Docker host", "add the tag you loaded it with", service.image);
     }
@@ -979,9 +982,6 @@ export class DeploymentResolver {
     upstreamPort: number,
     path: FieldPath,
   ): { pathPrefix: PathPrefixMode; redirectPort?: number } {
-    if (config.pathPrefix !== undefined && config.localPath === undefined) {
-      this.report([...path, "pathPrefix"], "pathPrefix applies to the local path route, but the service has no localPath", "remove pathPrefix, or set localPath", config.pathPrefix);
-    }
     if (config.localPath === undefined) {
       return { pathPrefix: "keep" };
     }

@@ -17,6 +17,7 @@ import { BackendLocation, configureBackend } from "./backend";
 import { CloudflareAccount } from "./cloudflare-account";
 import { integrationFor } from "./service-integrations";
 import { addExporters } from "./stack-exporters";
+import { uptimeKumaMonitors } from "../integrations/uptime-kuma";
 
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps {
@@ -292,6 +293,13 @@ export class PlatformStack extends TerraformStack {
     }
     if (!core) {
       this.certificates = addEdgeCertificates(this, deployment, cloudflare);
+    }
+
+    if (spec.services.some((service) => service.kind === "uptime-kuma")) {
+      new TerraformOutput(this, "uptime-kuma-monitors", {
+        description: "HTTP monitors to add in Uptime Kuma, which reads none from files: name, URL and accepted status codes",
+        value: uptimeKumaMonitors(deployment),
+      });
     }
 
     new TerraformOutput(this, "urls", {
