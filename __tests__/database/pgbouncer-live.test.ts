@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Client } from "pg";
 import { parse, stringify } from "yaml";
-import { renderPgbouncerIni } from "../../lib/rendering/pgbouncer";
+import { PGBOUNCER_STATS_USER, renderPgbouncerIni } from "../../lib/rendering/pgbouncer";
 import { synthConfigFile, synthConfigText, StackJson } from "../support/synth";
 import {
   describeWithServers,
@@ -113,6 +113,20 @@ async function connectionError(port: number, database: string, user: string, pas
   }
 }
 
+/** Runs one statement and returns the server's error message, or "ok". */
+async function connectionErrorFor(port: number, database: string, user: string, password: string, sql: string): Promise<string> {
+  const client = clientFor(port, database, user, password);
+  await client.connect();
+  try {
+    await client.query(sql);
+    return "ok";
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    await client.end();
+  }
+}
+
 interface WorkloadResult {
   readonly statements: number;
   readonly clientConnections: number;
@@ -182,6 +196,7 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
   let postgres: LocalServer;
   let pgbouncer: LocalServer;
   let roles: ClientRole[];
+  let statsRole: ClientRole | undefined;
   let firstInit: { status: number; output: string };
 
   beforeAll(async () => {
@@ -191,7 +206,9 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
     servers.push(postgres);
     firstInit = applyInit(database.init, passwords, postgres.port);
     const userlist = passwords.substitute(uploadedFile(database.pgbouncer!, USERLIST));
-    roles = rolesOf(userlist);
+    // The stats user logs in to PgBouncer's console only; it has no database of its own.
+    roles = rolesOf(userlist).filter((role) => role.name !== PGBOUNCER_STATS_USER);
+    statsRole = rolesOf(userlist).find((role) => role.name === PGBOUNCER_STATS_USER);
     pgbouncer = await startPgbouncer(uploadedFile(database.pgbouncer!, PGBOUNCER_INI), userlist, postgres.port);
     servers.push(pgbouncer);
   });
@@ -306,6 +323,31 @@ describeWithServers.each(CASES)("database $label", ({ configFile, stackId, datab
       const existing = await queryOnce(replaced.port, role.name, role.name, role.password, "SELECT count(*)::int AS rows FROM rows_before_init");
       expect({ role: role.name, existing }).toEqual({ role: role.name, existing: { rows: 1 } });
     }
+  });
+
+  test("stats user runs SHOW STATS", async () => {
+    // The shipped configurations enable Prometheus, so every PgBouncer has the exporter's stats user.
+    expect(statsRole).toBeDefined();
+    const client = clientFor(pgbouncer.port, "pgbouncer", PGBOUNCER_STATS_USER, statsRole!.password);
+    await client.connect();
+    try {
+      const stats = await client.query("SHOW STATS");
+      const pools = await client.query("SHOW POOLS");
+      expect(stats.rows.map((row: { database: string }) => row.database)).toEqual(expect.arrayContaining(roles.map((role) => role.name)));
+      expect(pools.rows.length).toBeGreaterThan(0);
+    } finally {
+      await client.end();
+    }
+  });
+
+  test("stats user cannot pause PgBouncer", async () => {
+    const message = await connectionErrorFor(pgbouncer.port, "pgbouncer", PGBOUNCER_STATS_USER, statsRole!.password, "PAUSE");
+    expect(message).toMatch(/admin access needed/);
+  });
+
+  test("stats user is refused databases", async () => {
+    const message = await connectionError(pgbouncer.port, roles[0].name, PGBOUNCER_STATS_USER, statsRole!.password);
+    expect(message).not.toBe("connected");
   });
 
   test("transaction pooling breaks them on 1.18", async () => {

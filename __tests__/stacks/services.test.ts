@@ -111,6 +111,76 @@ describe("full deployment services", () => {
     expect(networksOf(prometheus)).toContain("routing-network");
   });
 
+  test("prometheus scrapes every exporter", () => {
+    const prometheus = containerNamed(synth.stacks.analytics, "proveit-analytics-prometheus")!;
+    const config = parse(uploadedFile(prometheus, "/etc/prometheus/prometheus.yml"));
+    const jobs = Object.fromEntries(config.scrape_configs.map((job: StackJson) => [job.job_name, job.static_configs[0].targets]));
+    const nginx = synth.deployment.stacks.map((stack) => `${stack.id}-nginx-exporter:9113`);
+    expect(jobs.nginx).toEqual(nginx);
+    expect(jobs.pgbouncer).toEqual(["core-postgres-pgbouncer-exporter:9127", "mes-timescaledb-pgbouncer-exporter:9127"]);
+  });
+
+  test("every stack runs an nginx exporter", () => {
+    for (const stack of synth.deployment.stacks) {
+      const exporter = containerNamed(synth.stacks[stack.id], `${stack.nginx.containerName}-exporter`)!;
+      expect({ stack: stack.id, command: exporter.command }).toEqual({
+        stack: stack.id,
+        command: [`--nginx.scrape-uri=http://${stack.id}-nginx:8080/nginx-status`],
+      });
+      expect(networksOf(exporter)).toEqual(["routing-network"]);
+    }
+  });
+
+  test("pgbouncer exporter logs in as stats user", () => {
+    const exporter = containerNamed(synth.stacks.core, "proveit-core-pgbouncer-exporter")!;
+    const connection = exporter.env.find((entry: string) => entry.startsWith("PGBOUNCER_EXPORTER_CONNECTION_STRING="));
+    expect(connection).toMatch(
+      /^PGBOUNCER_EXPORTER_CONNECTION_STRING=postgres:\/\/pgbouncer_stats:\$\{random_password\.[^}]+\.result\}@pgbouncer:5432\/pgbouncer\?sslmode=disable$/,
+    );
+    expect(networksOf(exporter)).toEqual(["operations-network", "routing-network"]);
+    expect(exporter.healthcheck.test).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9127/metrics"]);
+  });
+
+  test("pgbouncer lists the stats user", () => {
+    const pgbouncer = containerNamed(synth.stacks.mes, "proveit-mes-pgbouncer")!;
+    expect(uploadedFile(pgbouncer, "/etc/pgbouncer/pgbouncer.ini")).toMatch(/^stats_users = pgbouncer_stats$/m);
+    expect(uploadedFile(pgbouncer, "/etc/pgbouncer/userlist.txt")).toMatch(/^"pgbouncer_stats" "\$\{random_password\.[^}]+\.result\}"$/m);
+  });
+
+  test("prometheus stays off operations-network", () => {
+    const prometheus = containerNamed(synth.stacks.analytics, "proveit-analytics-prometheus")!;
+    expect(networksOf(prometheus)).toEqual(["stack-network", "routing-network"]);
+  });
+
+  test.each([
+    ["analytics", "proveit-analytics-mssql", ["CMD-SHELL", expect.stringMatching(/^\/opt\/mssql-tools18\/bin\/sqlcmd .*-P "\$MSSQL_SA_PASSWORD"/)]],
+    ["utility", "proveit-utility-mqtt-explorer", ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:4000/"]],
+    ["utility", "proveit-utility-dbeaver", ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8978/dbeaver/"]],
+  ])("%s %s healthcheck", (stackId, name, test) => {
+    const container = containerNamed(synth.stacks[stackId], name)!;
+    expect(container.healthcheck.test).toEqual(test);
+  });
+
+  test.each([
+    ["utility", "proveit-utility-homepage"],
+    ["monitoring", "proveit-monitoring-uptime-kuma"],
+  ])("%s %s keeps image healthcheck", (stackId, name) => {
+    const container = containerNamed(synth.stacks[stackId], name)!;
+    expect(container.healthcheck).toBeUndefined();
+  });
+
+  test("cloudbeaver runs under its path", () => {
+    const dbeaver = containerNamed(synth.stacks.utility, "proveit-utility-dbeaver")!;
+    expect(dbeaver.env).toContain("CLOUDBEAVER_ROOT_URI=/dbeaver");
+  });
+
+  test("uptime kuma output lists monitors", () => {
+    const monitors = synth.stacks.monitoring.output["uptime-kuma-monitors"].value;
+    const hostnames = synth.deployment.stacks.filter((stack) => stack.tunnel).flatMap((stack) => stack.routes.filter((route) => route.hostname));
+    expect(monitors).toHaveLength(hostnames.length);
+    expect(monitors).toContainEqual({ name: "utility/dbeaver", url: "https://dbeaver.utility.example.com/", acceptedStatusCodes: "200-299" });
+  });
+
   test("grafana gets both data sources", () => {
     const grafana = containerNamed(synth.stacks.analytics, "proveit-analytics-grafana")!;
     const config = parse(uploadedFile(grafana, "/etc/grafana/provisioning/datasources/proveit.yaml"));
@@ -181,6 +251,19 @@ describe("gateway pool", () => {
   test("only the first member publishes ports", () => {
     const second = containerNamed(synth.stacks.mes, "proveit-mes-ignition-frontend-02")!;
     expect(second.ports ?? []).toEqual([]);
+  });
+});
+
+describe("metrics off", () => {
+  const deployment = parseDeployment(FULL_TEXT.replace("networks:\n", "metrics: { enabled: false }\nnetworks:\n"), "test.yaml", {});
+
+  test("no stack has exporters", () => {
+    expect(deployment.stacks.flatMap((stack) => stack.exporters)).toEqual([]);
+  });
+
+  test("pgbouncers have no stats user", () => {
+    const pgbouncers = deployment.stacks.flatMap((stack) => stack.databases.flatMap((database) => (database.pgbouncer ? [database.pgbouncer] : [])));
+    expect(pgbouncers.map((pgbouncer) => pgbouncer.statsUser)).toEqual([false, false]);
   });
 });
 

@@ -19,7 +19,23 @@ export const DEFAULT_IMAGES = {
    * /etc/pgbouncer/pgbouncer.ini and userlist.txt, and includes pg_isready for the healthcheck.
    */
   pgbouncer: "edoburu/pgbouncer:v1.25.2-p0",
+  /**
+   * Reads each stack's nginx stub_status. Its image is distroless, with no shell or HTTP client,
+   * so the container has no healthcheck; Prometheus's `up` series shows whether it answers.
+   */
+  nginxExporter: "nginx/nginx-prometheus-exporter:1.5.1",
+  /**
+   * Runs PgBouncer's SHOW commands as the stats user. It reads the connection string from
+   * `PGBOUNCER_EXPORTER_CONNECTION_STRING`, which keeps the password out of the command line.
+   */
+  pgbouncerExporter: "prometheuscommunity/pgbouncer-exporter:v0.12.0",
 } as const;
+
+/** Port of nginx-prometheus-exporter's `/metrics`. */
+export const NGINX_EXPORTER_PORT = 9113;
+
+/** Port of pgbouncer-exporter's `/metrics`. */
+export const PGBOUNCER_EXPORTER_PORT = 9127;
 
 /** Docker daemon used when neither the configuration nor a stack names one. */
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";

@@ -20,6 +20,15 @@ export interface Deployment {
   readonly stacks: readonly StackSpec[];
   /** Edge certificate pack that core orders; absent when Universal SSL covers every published hostname. */
   readonly certificatePack?: CertificatePackSpec;
+  /** Whether each stack runs Prometheus exporters for its nginx and PgBouncers. */
+  readonly metrics: MetricsSettings;
+}
+
+/** The deployment's Prometheus exporters. */
+export interface MetricsSettings {
+  readonly enabled: boolean;
+  readonly nginxExporterImage: string;
+  readonly pgbouncerExporterImage: string;
 }
 
 /** A Cloudflare Advanced Certificate Manager pack for the zone of the deployment's domain. */
@@ -115,6 +124,8 @@ export interface ServiceSpec extends ContainerSpec {
 
 export interface PgbouncerSpec extends ContainerSpec {
   readonly image: string;
+  /** Whether PgBouncer gets a stats user for a Prometheus exporter. */
+  readonly statsUser: boolean;
   readonly poolMode: "session" | "transaction";
   readonly defaultPoolSize: number;
 }
@@ -137,6 +148,16 @@ export interface UpstreamMember {
   readonly weight: number;
 }
 
+/**
+ * How nginx serves a local path route such as `/dbeaver/`:
+ * - `strip`: nginx removes the prefix, so the application sees `/...`.
+ * - `keep`: nginx passes the path unchanged, because the application itself
+ *   is configured to run under the prefix (its base path is set from the route).
+ * - `redirect`: the application cannot run under a prefix, so nginx answers
+ *   the local path with a redirect to the application's own host port.
+ */
+export type PathPrefixMode = "strip" | "keep" | "redirect";
+
 /** One way into a service through the stack's nginx. */
 export interface RouteSpec {
   /** Upstream group name, unique in the stack. */
@@ -148,6 +169,33 @@ export interface RouteSpec {
   readonly members: readonly UpstreamMember[];
   /** Keep each client on one member (Perspective sessions live on one gateway). */
   readonly sticky: boolean;
+  /**
+   * How nginx serves `localPath`. A route at `/` is `keep`, since there is no
+   * prefix. With `keep` and a sub-path, the application also expects the prefix
+   * on its public hostname, so `/` there should redirect to `localPath`.
+   */
+  readonly pathPrefix: PathPrefixMode;
+  /**
+   * Host port that a `redirect` route sends the browser to: the application's
+   * own published HTTP port, as in `http://<host>:<redirectPort>/`. Set only
+   * for `redirect` routes.
+   */
+  readonly redirectPort?: number;
+}
+
+/** A Prometheus exporter container of a stack, reached by Prometheus over routing-network. */
+export interface ExporterSpec {
+  /** Key in the stack, such as `nginx-exporter` or `postgres-pgbouncer-exporter`. */
+  readonly key: string;
+  readonly kind: "nginx" | "pgbouncer";
+  readonly containerName: string;
+  readonly image: string;
+  /** Alias on routing-network, unique across stacks, such as `core-nginx-exporter`. */
+  readonly sharedAlias: string;
+  /** Port of the exporter's `/metrics` endpoint inside the container. */
+  readonly port: number;
+  /** For a PgBouncer exporter, the key of the database whose PgBouncer it reads. */
+  readonly databaseKey?: string;
 }
 
 export interface NginxSpec extends ContainerSpec {
@@ -177,4 +225,6 @@ export interface StackSpec {
   readonly gateways: readonly GatewaySpec[];
   readonly services: readonly ServiceSpec[];
   readonly routes: readonly RouteSpec[];
+  /** Prometheus exporters; empty when metrics are off. */
+  readonly exporters: readonly ExporterSpec[];
 }

@@ -21,15 +21,21 @@ import {
   DEFAULT_OPERATIONS_NETWORK,
   DEFAULT_ROUTING_NETWORK,
   IGNITION_PORTS,
+  NGINX_EXPORTER_PORT,
+  PGBOUNCER_EXPORTER_PORT,
 } from "./defaults";
+import { DEFAULT_PATH_PREFIX } from "./path-prefix";
 import { ConfigIssue, FieldPath, formatPath } from "./errors";
 import type {
   BackendSettings,
   ContainerSpec,
   DatabaseSpec,
   Deployment,
+  ExporterSpec,
   GatewaySpec,
+  MetricsSettings,
   NetworkSpec,
+  PathPrefixMode,
   PublishedPort,
   RouteSpec,
   ServiceSpec,
@@ -89,12 +95,15 @@ export class DeploymentResolver {
   private readonly containerNames = new Map<string, FieldPath>();
   private readonly volumeNames = new Map<string, FieldPath>();
   private readonly hostnames = new Map<string, FieldPath>();
+  private readonly metrics: MetricsSettings;
 
   constructor(
     private readonly config: ProveitConfig,
     private readonly file: string,
     private readonly environment: NodeJS.ProcessEnv = process.env,
-  ) {}
+  ) {
+    this.metrics = this.resolveMetrics();
+  }
 
   /** Returns the deployment, or the issues found when there are any. */
   public resolve(): { deployment?: Deployment; issues: readonly ConfigIssue[] } {
@@ -147,6 +156,7 @@ export class DeploymentResolver {
         routingNetwork,
         stacks: withRouting,
         certificatePack: certificates.pack,
+        metrics: this.metrics,
       },
       issues: [],
     };
@@ -178,6 +188,62 @@ export class DeploymentResolver {
       hostname: this.environment.TF_CLOUD_HOSTNAME || backend.hostname || "app.terraform.io",
       project: this.environment.TF_CLOUD_PROJECT || backend.project,
     };
+  }
+
+  /** Metrics are on by default when an enabled stack runs an enabled service of kind prometheus. */
+  private resolveMetrics(): MetricsSettings {
+    const metrics = this.config.metrics;
+    const prometheus = STACK_IDS.some((id) => {
+      const stack = this.config.stacks[id];
+      if (!stack || stack.enabled === false) {
+        return false;
+      }
+      return Object.values(stack.services ?? {}).some((service) => service.enabled !== false && service.kind === "prometheus");
+    });
+    return {
+      enabled: metrics?.enabled ?? prometheus,
+      nginxExporterImage: metrics?.nginxExporterImage ?? DEFAULT_IMAGES.nginxExporter,
+      pgbouncerExporterImage: metrics?.pgbouncerExporterImage ?? DEFAULT_IMAGES.pgbouncerExporter,
+    };
+  }
+
+  /**
+   * Lists the stack's exporters, one for its nginx's stub_status and one per
+   * PgBouncer. They get no fixed address, because nothing proxies to them and
+   * Prometheus finds them by their alias on routing-network.
+   */
+  private resolveExporters(id: StackId, stack: StackConfig, databases: readonly DatabaseSpec[], base: FieldPath): ExporterSpec[] {
+    if (!this.metrics.enabled) {
+      return [];
+    }
+    const exporters: ExporterSpec[] = [];
+    const nginxName = `${stack.nginx.containerName}-exporter`;
+    this.claimContainerName(nginxName, [...base, "nginx", "containerName"]);
+    exporters.push({
+      key: "nginx-exporter",
+      kind: "nginx",
+      containerName: nginxName,
+      image: this.metrics.nginxExporterImage,
+      sharedAlias: `${id}-nginx-exporter`,
+      port: NGINX_EXPORTER_PORT,
+    });
+    for (const database of databases) {
+      if (!database.pgbouncer) {
+        continue;
+      }
+      const name = `${database.pgbouncer.containerName}-exporter`;
+      this.claimContainerName(name, [...base, "databases", database.key, "pgbouncer", "containerName"]);
+      exporters.push({
+        key: `${database.pgbouncer.key}-exporter`,
+        kind: "pgbouncer",
+        containerName: name,
+        image: this.metrics.pgbouncerExporterImage,
+        sharedAlias: `${id}-${database.pgbouncer.key}-exporter`,
+        port: PGBOUNCER_EXPORTER_PORT,
+        databaseKey: database.key,
+      });
+    }
+    return exporters;
   }
 
   private resolveNetwork(network: DockerNetworkConfig, path: FieldPath): NetworkSpec {
@@ -528,8 +594,21 @@ export class DeploymentResolver {
       memory: service.memory,
     }));
     const routes = this.resolveRoutes(label, stack, gateways, services, base);
+    const exporters = this.resolveExporters(id, stack, databases, base);
 
-    return { id, label, dockerHost: stack.dockerHost ?? this.config.docker?.host ?? DEFAULT_DOCKER_HOST, network, nginx, tunnel, databases, gateways, services, routes };
+    return {
+      id,
+      label,
+      dockerHost: stack.dockerHost ?? this.config.docker?.host ?? DEFAULT_DOCKER_HOST,
+      network,
+      nginx,
+      tunnel,
+      databases,
+      gateways,
+      services,
+      routes,
+      exporters,
+    };
   }
 
   private planNetwork(network: NetworkSpec, claims: readonly AddressClaim[], subnetPath: FieldPath): Map<string, string> {
@@ -697,6 +776,9 @@ export class DeploymentResolver {
     if (routed && service.upstreamPort === undefined && typeof firstPort !== "number") {
       this.report([...path, "upstreamPort"], "nginx cannot tell which container port to proxy to", "set upstreamPort to the container's HTTP port", undefined, false);
     }
+    if (service.pathPrefix !== undefined && service.localPath === undefined) {
+      this.report([...path, "pathPrefix"], "pathPrefix applies to the local path route, but the service has no localPath", "remove pathPrefix, or set localPath", service.pathPrefix);
+    }
     if (service.pull === false && !service.image.includes(":")) {
       this.report([...path, "image"], "an image loaded by hand needs a tag to be found on the Docker host", "add the tag you loaded it with", service.image);
     }
@@ -726,6 +808,7 @@ export class DeploymentResolver {
               pgbouncer.alias ?? (shared ? "pgbouncer" : `${key}-pgbouncer`),
             ),
             image: pgbouncer.image ?? DEFAULT_IMAGES.pgbouncer,
+            statsUser: this.metrics.enabled,
             poolMode: pgbouncer.poolMode ?? "session",
             defaultPoolSize: pgbouncer.defaultPoolSize ?? 20,
           }
@@ -826,17 +909,19 @@ export class DeploymentResolver {
         weight: weights[index] ?? 1,
       }));
       const poolHostname = gateway.publicHost ? this.hostname(gateway.publicHost, label) : undefined;
+      const localPath = claimPath(gateway.localPath, [...base, "gateways", key, "localPath"]);
       routes.push({
         key,
         hostname: poolHostname,
-        localPath: claimPath(gateway.localPath, [...base, "gateways", key, "localPath"]),
+        localPath,
         members: upstream,
         sticky: members.length > 1,
+        ...this.gatewayPathPrefix(localPath, members[0], [...base, "gateways", key]),
       });
       if (members.length > 1 || gateway.memberPublicHost) {
         members.forEach((member, index) => {
           if (member.publicHostname && member.publicHostname !== poolHostname) {
-            routes.push({ key: member.key, hostname: member.publicHostname, members: [upstream[index]], sticky: false });
+            routes.push({ key: member.key, hostname: member.publicHostname, members: [upstream[index]], sticky: false, pathPrefix: "keep" });
           }
         });
       }
@@ -851,15 +936,74 @@ export class DeploymentResolver {
       if (hostname) {
         this.claimHostname(hostname, [...base, "services", service.key, "publicHost"]);
       }
+      const localPath = claimPath(config.localPath, [...base, "services", service.key, "localPath"]);
       routes.push({
         key: service.key,
         hostname,
-        localPath: claimPath(config.localPath, [...base, "services", service.key, "localPath"]),
+        localPath,
         members: [{ containerName: service.containerName, address: service.address, port, weight: 1 }],
         sticky: false,
+        ...this.servicePathPrefix(config, service, port, [...base, "services", service.key]),
       });
     }
     return routes;
+  }
+
+  /**
+   * Ignition serves its pages, resources and WebSockets at absolute paths and
+   * has no base-path setting, so a gateway on a sub-path is reached through a
+   * redirect to its own HTTP host port.
+   */
+  private gatewayPathPrefix(
+    localPath: string | undefined,
+    first: GatewaySpec | undefined,
+    path: FieldPath,
+  ): { pathPrefix: PathPrefixMode; redirectPort?: number } {
+    if (localPath === undefined || localPath === "/") {
+      return { pathPrefix: "keep" };
+    }
+    const http = first?.ports.find((port) => port.internal === IGNITION_PORTS.http && port.protocol === "tcp");
+    if (!http) {
+      this.report(
+        [...path, "localPath"],
+        "Ignition cannot run under a path prefix, so nginx redirects the local path to the gateway's own HTTP host port, but the gateway publishes none",
+        "set ports.http to a free host port, or remove localPath",
+        localPath,
+      );
+      return { pathPrefix: "redirect" };
+    }
+    return { pathPrefix: "redirect", redirectPort: http.external };
+  }
+
+  /** Picks the service's path prefix mode and, for `redirect`, the host port that publishes its upstream port. */
+  private servicePathPrefix(
+    config: ServiceConfig,
+    service: ServiceSpec,
+    upstreamPort: number,
+    path: FieldPath,
+  ): { pathPrefix: PathPrefixMode; redirectPort?: number } {
+    if (config.localPath === undefined) {
+      return { pathPrefix: "keep" };
+    }
+    const mode = config.pathPrefix ?? (config.localPath === "/" ? "keep" : DEFAULT_PATH_PREFIX[service.kind]);
+    if (mode === "strip" && config.localPath === "/") {
+      return { pathPrefix: "keep" };
+    }
+    if (mode !== "redirect") {
+      return { pathPrefix: mode };
+    }
+    const published = service.ports.find((port) => port.internal === upstreamPort && port.protocol === "tcp");
+    if (!published) {
+      const field = config.pathPrefix === undefined ? "localPath" : "pathPrefix";
+      this.report(
+        [...path, field],
+        `the local path redirects to the service's own HTTP host port${config.pathPrefix === undefined ? ` (the default for kind ${service.kind})` : ""}, but no host port publishes its container port ${upstreamPort}`,
+        `add { container: ${upstreamPort}, host: <free port> } to ports, or set pathPrefix to strip or keep`,
+        field === "localPath" ? config.localPath : config.pathPrefix,
+      );
+      return { pathPrefix: "redirect" };
+    }
+    return { pathPrefix: "redirect", redirectPort: published.external };
   }
 }
 

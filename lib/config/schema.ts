@@ -219,6 +219,12 @@ export const serviceConfig = z.strictObject({
   publicHost: dnsLabel.optional(),
   localPath: z.string().regex(LOCAL_PATH, "must be / or a path of one segment with slashes on both sides, such as /highbyte/").optional(),
   upstreamPort: portNumber.optional().describe("Container port that nginx proxies to; defaults to the first container port."),
+  pathPrefix: z
+    .enum(["strip", "keep", "redirect"])
+    .optional()
+    .describe(
+      "How nginx serves localPath: strip removes the prefix, keep passes it to an application configured to run under it, redirect sends the browser to the service's own published HTTP host port. Default: keep for kind cloudbeaver and grafana, redirect for kind homepage and uptime-kuma, strip otherwise.",
+    ),
   environment: z.record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string()).optional(),
   volumes: z
     .array(
@@ -285,6 +291,13 @@ export const configSchema = z.strictObject({
       certificateHosts: z
         .array(z.string().regex(/^[a-z0-9*.-]+$/, "must be a hostname such as example.com or a wildcard such as *.mes.example.com"))
         .optional(),
+    })
+    .optional(),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().optional().describe("Run a Prometheus exporter for each stack's nginx and for each PgBouncer. Default: true when a service of kind prometheus is enabled."),
+      nginxExporterImage: imageReference.optional(),
+      pgbouncerExporterImage: imageReference.optional(),
     })
     .optional(),
   networks: z

@@ -3,7 +3,7 @@ import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import { DataResource, dependable, TerraformOutput, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
-import { DatabaseClient, planPools, PoolMode, renderPgbouncerIni, renderUserlist } from "../rendering/pgbouncer";
+import { DatabaseClient, PGBOUNCER_STATS_USER, planPools, PoolMode, renderPgbouncerIni, renderUserlist } from "../rendering/pgbouncer";
 import { passwordVariable, renderInitSql } from "../rendering/postgres-init";
 import { renderPostgresConf } from "../rendering/postgres-conf";
 import { ContainerImage } from "./container-image";
@@ -89,6 +89,13 @@ export interface PgbouncerOptions {
    * @default - an address Docker assigns
    */
   readonly ipv4Address?: string;
+
+  /**
+   * Add the `pgbouncer_stats` user, with a generated password, who may run SHOW commands
+   * on PgBouncer's console, for a Prometheus exporter.
+   * @default false
+   */
+  readonly statsUser?: boolean;
 }
 
 /** Properties of a {@link SharedDatabase}. */
@@ -186,6 +193,9 @@ export class SharedDatabase extends Construct {
   /** Password of the `postgres` superuser; a sensitive Terraform reference. */
   public readonly superuserPassword: string;
 
+  /** Password of PgBouncer's `pgbouncer_stats` user; set when the `statsUser` option is. */
+  public readonly pgbouncerStatsPassword?: string;
+
   private readonly connections = new Map<string, DatabaseConnection>();
 
   constructor(scope: Construct, id: string, props: SharedDatabaseProps) {
@@ -260,7 +270,11 @@ export class SharedDatabase extends Construct {
     this.host = postgresAlias;
     this.port = SERVER_PORT;
     if (props.pgbouncer) {
-      this.pgbouncer = this.createPgbouncer(props, props.pgbouncer, postgresAlias, clients);
+      if (props.pgbouncer.statsUser) {
+        // Letters and digits only, so the password needs no escaping in the exporter's connection URL.
+        this.pgbouncerStatsPassword = new Password(this, "pgbouncer-stats-password", { length: 32, special: false }).result;
+      }
+      this.pgbouncer = this.createPgbouncer(props, props.pgbouncer, postgresAlias, clients, this.pgbouncerStatsPassword);
       this.host = props.pgbouncer.alias ?? "pgbouncer";
     }
 
@@ -345,8 +359,10 @@ export class SharedDatabase extends Construct {
     options: PgbouncerOptions,
     postgresAlias: string,
     clients: readonly DatabaseClient[],
+    statsPassword: string | undefined,
   ): Container {
     const alias = options.alias ?? "pgbouncer";
+    const statsUsers = statsPassword === undefined ? [] : [{ name: PGBOUNCER_STATS_USER, password: statsPassword }];
     return new Container(this, "pgbouncer", {
       ...HARDENED_CONTAINER,
       provider: props.provider,
@@ -365,9 +381,10 @@ export class SharedDatabase extends Construct {
             poolMode: options.poolMode,
             poolSize: options.defaultPoolSize,
             authFile: `${PGBOUNCER_DIR}/userlist.txt`,
+            statsUsers: statsUsers.map((user) => user.name),
           }),
         },
-        { file: `${PGBOUNCER_DIR}/userlist.txt`, content: renderUserlist(clients) },
+        { file: `${PGBOUNCER_DIR}/userlist.txt`, content: renderUserlist([...clients, ...statsUsers]) },
       ],
       networksAdvanced: toNetworksAdvanced([{ ...props.network, aliases: [alias], ipv4Address: options.ipv4Address }]),
       ports: toPorts(options.hostPort ? [options.hostPort] : []),

@@ -12,8 +12,12 @@ export interface ScrapeJob {
 
 /**
  * Lists what the deployment exposes in Prometheus format and the stack's
- * Prometheus can reach: itself, Grafana in its own stack, and the cloudflared
- * of every stack with a tunnel, over routing-network.
+ * Prometheus can reach: itself, Grafana in its own stack, and over
+ * routing-network the cloudflared of every stack with a tunnel and every
+ * stack's nginx and PgBouncer exporters.
+ *
+ * NOTE: Ignition 8.3 gateways have no Prometheus endpoint of their own (their
+ * metrics are shown in the gateway's Metrics Dashboard), so none is scraped.
  */
 export function scrapeJobs(deployment: Deployment, stack: StackSpec, prometheusPort: number): ScrapeJob[] {
   const jobs: ScrapeJob[] = [{ jobName: "prometheus", targets: [`localhost:${prometheusPort}`] }];
@@ -28,7 +32,19 @@ export function scrapeJobs(deployment: Deployment, stack: StackSpec, prometheusP
       targets: tunnels.map((candidate) => `${candidate.id}-cloudflared:${CLOUDFLARED_METRICS_PORT}`),
     });
   }
+  const exporters = deployment.stacks.flatMap((candidate) => candidate.exporters);
+  for (const kind of ["nginx", "pgbouncer"] as const) {
+    const targets = exporters.filter((exporter) => exporter.kind === kind).map((exporter) => `${exporter.sharedAlias}:${exporter.port}`);
+    if (targets.length > 0) {
+      jobs.push({ jobName: kind, targets });
+    }
+  }
   return jobs;
+}
+
+/** Whether the deployment's Prometheus joins routing-network, where every cloudflared and exporter is. */
+export function prometheusOnRoutingNetwork(deployment: Deployment): boolean {
+  return deployment.metrics.enabled || deployment.stacks.some((candidate) => candidate.tunnel);
 }
 
 /** Renders `prometheus.yml`. */

@@ -1,4 +1,5 @@
 import type { Deployment, PublishedPort, StackSpec } from "../config/model";
+import { prometheusOnRoutingNetwork } from "./prometheus";
 
 /** One container of the deployment with everything the topology shows about it. */
 export interface TopologyRow {
@@ -48,12 +49,16 @@ function stackRows(deployment: Deployment, stack: StackSpec): TopologyRow[] {
   }
   for (const service of stack.services) {
     const networks = service.operationsNetwork ? onOperations([own]) : [own];
-    if (service.kind === "prometheus" && deployment.stacks.some((candidate) => candidate.tunnel)) {
+    if (service.kind === "prometheus" && prometheusOnRoutingNetwork(deployment)) {
       networks.push(routing);
     }
     rows.push({ stack: stack.id, containerName: service.containerName, networks, hostPorts: formatPorts(service.ports), hostnames: hostnamesOf(service.key) });
   }
   rows.push({ stack: stack.id, containerName: stack.nginx.containerName, networks: [own, routing], hostPorts: formatPorts(stack.nginx.ports), hostnames: [] });
+  for (const exporter of stack.exporters) {
+    const networks = exporter.kind === "pgbouncer" ? [own, routing] : [routing];
+    rows.push({ stack: stack.id, containerName: exporter.containerName, networks, hostPorts: "-", hostnames: [] });
+  }
   if (stack.tunnel) {
     rows.push({
       stack: stack.id,

@@ -18,6 +18,12 @@ export interface DatabaseClient {
 
 export type PoolMode = "session" | "transaction";
 
+/**
+ * Role that may run PgBouncer's read-only SHOW commands on its `pgbouncer`
+ * console database, for a Prometheus exporter. It is not a PostgreSQL role.
+ */
+export const PGBOUNCER_STATS_USER = "pgbouncer_stats";
+
 /** Server connections each database gets when nothing else is configured. */
 export const DEFAULT_POOL_SIZE = 20;
 
@@ -107,9 +113,22 @@ export interface PgbouncerConfigOptions {
    * @default "/etc/pgbouncer/userlist.txt"
    */
   readonly authFile?: string;
+
+  /**
+   * Users who may run SHOW commands on the console (`stats_users`); each needs
+   * an entry in the user list.
+   * @default - none
+   */
+  readonly statsUsers?: readonly string[];
 }
 
 export function renderPgbouncerIni(options: PgbouncerConfigOptions): string {
+  const clientNames = new Set(options.clients.map((client) => client.name));
+  for (const user of options.statsUsers ?? []) {
+    if (clientNames.has(user)) {
+      throw new Error(`The stats user ${user} is also a database client; rename the database ${user}.`);
+    }
+  }
   const poolMode = options.poolMode ?? "session";
   const serverPort = options.serverPort ?? 5432;
   const plan = planPools(options.clients.length, options.poolSize);
@@ -128,9 +147,10 @@ export function renderPgbouncerIni(options: PgbouncerConfigOptions): string {
     "; SCRAM from the client to PgBouncer, and from PgBouncer to PostgreSQL with the same password.",
     "auth_type = scram-sha-256",
     `auth_file = ${options.authFile ?? "/etc/pgbouncer/userlist.txt"}`,
-    "; Nobody may use the admin console: no user is listed as administrator.",
+    "; Nobody may change PgBouncer from its console: no user is listed as administrator.",
     "admin_users =",
-    "stats_users =",
+    "; Stats users may only run SHOW commands on the console.",
+    `stats_users = ${(options.statsUsers ?? []).join(", ")}`.trimEnd(),
     `pool_mode = ${poolMode}`,
     `default_pool_size = ${plan.poolSize}`,
     "reserve_pool_size = 0",

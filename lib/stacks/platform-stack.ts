@@ -16,6 +16,8 @@ import { TunnelStack } from "../constructs/tunnel-stack";
 import { BackendLocation, configureBackend } from "./backend";
 import { CloudflareAccount } from "./cloudflare-account";
 import { integrationFor } from "./service-integrations";
+import { addExporters } from "./stack-exporters";
+import { uptimeKumaMonitors } from "../integrations/uptime-kuma";
 
 /** Properties of a {@link PlatformStack}. */
 export interface PlatformStackProps {
@@ -91,6 +93,8 @@ export class PlatformStack extends TerraformStack {
   public readonly gateways: IgnitionGateway[] = [];
   /** The stack's service containers, in configuration order. */
   public readonly services: ServiceContainer[] = [];
+  /** The stack's Prometheus exporters: its nginx's, then one per PgBouncer; empty when metrics are off. */
+  public readonly exporters: ServiceContainer[];
   /** The stack's databases, including the shared one on core. */
   public readonly databases: SharedDatabase[] = [];
   /** The stack's nginx reverse proxy. */
@@ -147,6 +151,7 @@ export class PlatformStack extends TerraformStack {
               poolMode: database.pgbouncer.poolMode,
               defaultPoolSize: database.pgbouncer.defaultPoolSize,
               ipv4Address: database.pgbouncer.address,
+              statsUser: database.pgbouncer.statsUser,
             }
           : undefined,
         network: { name: this.stackNetworkName },
@@ -228,7 +233,7 @@ export class PlatformStack extends TerraformStack {
           generatedSecrets: [...service.generatedSecrets],
           volumes: service.volumes.map((volume) => ({ ...volume })),
           command: service.command ? [...service.command] : undefined,
-          healthcheck: service.healthcheck,
+          healthcheck: service.healthcheck ?? integration.healthcheck,
           memory: service.memory,
         }),
       );
@@ -255,6 +260,12 @@ export class PlatformStack extends TerraformStack {
     // nginx does not wait for the containers it routes to: their addresses are fixed, so it starts,
     // and serves every other host, while one of them is still being created or fails to start.
 
+    this.exporters = addExporters(this, spec, {
+      stackNetworkName: this.stackNetworkName,
+      routingNetworkName: this.routingNetworkName,
+      databases: new Map(spec.databases.map((database, index) => [database.key, this.databases[index]])),
+    });
+
     const cloudflare = new CloudflareAccount(this, deployment.domain);
     if (spec.tunnel) {
       const hostnames = spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : []));
@@ -279,6 +290,13 @@ export class PlatformStack extends TerraformStack {
     }
     if (!core) {
       this.certificates = addEdgeCertificates(this, deployment, cloudflare);
+    }
+
+    if (spec.services.some((service) => service.kind === "uptime-kuma")) {
+      new TerraformOutput(this, "uptime-kuma-monitors", {
+        description: "HTTP monitors to add in Uptime Kuma, which reads none from files: name, URL and accepted status codes",
+        value: uptimeKumaMonitors(deployment),
+      });
     }
 
     new TerraformOutput(this, "urls", {

@@ -1,8 +1,10 @@
 import type { Deployment, ServiceSpec, StackSpec } from "../config/model";
+import type { HealthcheckConfig } from "../config/schema";
 import type { SharedDatabase } from "../constructs/shared-database";
 import { renderGrafanaDatasources } from "../integrations/grafana";
 import { homepageAllowedHosts, renderHomepageServices, renderHomepageSettings } from "../integrations/homepage";
-import { renderPrometheusConfig, scrapeJobs } from "../integrations/prometheus";
+import { prometheusOnRoutingNetwork, renderPrometheusConfig, scrapeJobs } from "../integrations/prometheus";
+import { basePathOf } from "../config/path-prefix";
 
 /** What a service of a known kind gets besides its configured settings. */
 export interface ServiceIntegration {
@@ -12,8 +14,13 @@ export interface ServiceIntegration {
   readonly environment: Record<string, string>;
   /** Values that are Terraform references to secrets, added to the environment. */
   readonly secretEnvironment: Record<string, string>;
-  /** Also join routing-network, to reach every stack's cloudflared. */
+  /** Also join routing-network, to reach every stack's cloudflared and exporters. */
   readonly routingNetwork: boolean;
+  /**
+   * Healthcheck used when the configuration sets none, because it depends on a generated setting.
+   * @default - the configured healthcheck, or the image's own
+   */
+  readonly healthcheck?: HealthcheckConfig;
 }
 
 /** A database of the service's stack that a service may read. */
@@ -38,11 +45,16 @@ function postgresMajorVersion(image: string): number | undefined {
 
 const NO_INTEGRATION: ServiceIntegration = { files: [], environment: {}, secretEnvironment: {}, routingNetwork: false };
 
-/** Public URL of the service, or its local URL through nginx, used for links the application generates. */
+/**
+ * Public URL of the service, or its local URL through nginx, used for links the
+ * application generates. An application configured with a base path is served
+ * under it on its public hostname too.
+ */
 function rootUrl(stack: StackSpec, service: ServiceSpec): string | undefined {
   const route = stack.routes.find((candidate) => candidate.key === service.key);
   if (route?.hostname && stack.tunnel) {
-    return `https://${route.hostname}/`;
+    const basePath = basePathOf(route) ?? "";
+    return `https://${route.hostname}${basePath}/`;
   }
   const port = stack.nginx.ports[0];
   return route?.localPath && port ? `http://localhost:${port.external}${route.localPath}` : undefined;
@@ -79,7 +91,7 @@ export function integrationFor(
       return {
         ...NO_INTEGRATION,
         files: [{ path: "/etc/prometheus/prometheus.yml", content: renderPrometheusConfig(scrapeJobs(deployment, stack, port)) }],
-        routingNetwork: deployment.stacks.some((candidate) => candidate.tunnel),
+        routingNetwork: prometheusOnRoutingNetwork(deployment),
       };
     }
     case "grafana": {
@@ -102,6 +114,12 @@ export function integrationFor(
         }),
       );
       const url = rootUrl(stack, service);
+      const route = stack.routes.find((candidate) => candidate.key === service.key);
+      const environment: Record<string, string> = url ? { GF_SERVER_ROOT_URL: url } : {};
+      if (route && basePathOf(route)) {
+        // Grafana then routes requests that keep the sub-path of GF_SERVER_ROOT_URL.
+        environment.GF_SERVER_SERVE_FROM_SUB_PATH = "true";
+      }
       return {
         ...NO_INTEGRATION,
         files: [
@@ -113,8 +131,22 @@ export function integrationFor(
             }),
           },
         ],
-        environment: url ? { GF_SERVER_ROOT_URL: url } : {},
+        environment,
         secretEnvironment,
+      };
+    }
+    case "cloudbeaver": {
+      // CloudBeaver's server configuration reads rootURI from CLOUDBEAVER_ROOT_URI, without a trailing slash.
+      const route = stack.routes.find((candidate) => candidate.key === service.key);
+      const basePath = route ? basePathOf(route) : undefined;
+      return {
+        ...NO_INTEGRATION,
+        environment: basePath ? { CLOUDBEAVER_ROOT_URI: basePath } : {},
+        // The image is Ubuntu-based with curl; the web UI answers under the root URI once the server is up.
+        healthcheck: {
+          test: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${firstContainerPort(service, 8978)}${basePath ?? ""}/`],
+          startPeriodSeconds: 60,
+        },
       };
     }
     default:
