@@ -7,6 +7,11 @@ import type { StubResponse } from "../support/upstream-stub";
 
 const stacks = shippedStacks();
 
+/** A route whose path the local port answers with a redirect to the application's own port. */
+function isRedirected(route: RouteSpec): boolean {
+  return route.localPath !== "/" && route.pathPrefix === "redirect";
+}
+
 function memberNames(route: RouteSpec): string[] {
   return route.members.map((member) => member.containerName);
 }
@@ -16,12 +21,19 @@ interface EntryPoint {
   readonly request: { readonly public: boolean; readonly host?: string; readonly path: string };
 }
 
-/** Lists each way into the routes: a public hostname on the public port, a path on the local port. */
+/**
+ * Lists each way into the routes that reaches an upstream: a public hostname on
+ * the public port (at the prefix, for an application that keeps it), a path on
+ * the local port (not for paths that redirect to the application's own port).
+ */
 function entryPoints(routes: readonly RouteSpec[]): EntryPoint[] {
-  return routes.flatMap((route) => [
-    ...(route.hostname ? [{ name: `host ${route.hostname}`, request: { public: true, host: route.hostname, path: "/" } }] : []),
-    ...(route.localPath ? [{ name: `path ${route.localPath}`, request: { public: false, path: route.localPath } }] : []),
-  ]);
+  return routes.flatMap((route) => {
+    const hostPath = route.pathPrefix === "keep" && route.localPath ? route.localPath : "/";
+    return [
+      ...(route.hostname ? [{ name: `host ${route.hostname}`, request: { public: true, host: route.hostname, path: hostPath } }] : []),
+      ...(route.localPath && !isRedirected(route) ? [{ name: `path ${route.localPath}`, request: { public: false, path: route.localPath } }] : []),
+    ];
+  });
 }
 
 describeWithNginx("nginx routing", () => {
@@ -64,17 +76,39 @@ describeWithNginx("nginx routing", () => {
         expect(received).toBe(0);
       });
 
-      for (const route of spec.routes.filter((candidate) => candidate.localPath)) {
+      for (const route of spec.routes.filter((candidate) => candidate.localPath && isRedirected(candidate))) {
+        test(`path ${route.localPath} redirects to its port`, async () => {
+          const response = await httpGet({ port: proxy.localPort, host: "localhost", path: `${route.localPath}probe` });
+          expect([response.status, response.headers.location]).toEqual([302, `http://localhost:${route.redirectPort}/`]);
+        });
+
+        test(`path ${route.localPath} without slash redirects`, async () => {
+          const response = await httpGet({ port: proxy.localPort, host: "localhost", path: route.localPath!.slice(0, -1) });
+          expect([response.status, response.headers.location]).toEqual([302, `http://localhost:${route.redirectPort}/`]);
+        });
+      }
+
+      for (const route of spec.routes.filter((candidate) => candidate.localPath && !isRedirected(candidate))) {
+        const keepsPrefix = route.localPath !== "/" && route.pathPrefix === "keep";
+
         test(`path ${route.localPath} reaches its upstream`, async () => {
           const response = await httpGet({ port: proxy.localPort, path: `${route.localPath}probe?q=1` });
           const body = JSON.parse(response.body) as StubResponse;
           expect(memberNames(route)).toContain(body.name);
         });
 
-        test(`path ${route.localPath} is stripped upstream`, async () => {
+        test(`path ${route.localPath} upstream path`, async () => {
           const response = await httpGet({ port: proxy.localPort, path: `${route.localPath}probe?q=1` });
-          expect((JSON.parse(response.body) as StubResponse).url).toBe("/probe?q=1");
+          const expected = keepsPrefix ? `${route.localPath}probe?q=1` : "/probe?q=1";
+          expect((JSON.parse(response.body) as StubResponse).url).toBe(expected);
         });
+
+        if (keepsPrefix && route.hostname) {
+          test(`host ${route.hostname} root redirects to prefix`, async () => {
+            const response = await httpGet({ port: proxy.publicPort, host: route.hostname, path: "/" });
+            expect([response.status, response.headers.location]).toEqual([302, route.localPath]);
+          });
+        }
 
         if (route.localPath !== "/") {
           test(`path ${route.localPath} without slash redirects`, async () => {

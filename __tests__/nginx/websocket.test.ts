@@ -100,7 +100,8 @@ describeWithNginx("nginx WebSockets", () => {
             }
           });
         }
-        if (route.localPath) {
+        // A path that redirects to the application's own port carries no WebSocket through nginx.
+        if (route.localPath && !(route.localPath !== "/" && route.pathPrefix === "redirect")) {
           const path = `${route.localPath}${PERSPECTIVE_WEBSOCKET_PATH.slice(1)}`;
           test(`path ${route.localPath} upgrades and echoes`, async () => {
             const socket = await openWebSocket({ port: proxy.localPort, path });

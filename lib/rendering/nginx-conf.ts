@@ -46,10 +46,27 @@ export interface NginxRoute {
 
   /**
    * Path on the local port: `/` for its default, or one segment such as
-   * `/highbyte/`, which is removed from the path sent upstream.
+   * `/highbyte/`.
    * @default - not reachable by path
    */
   readonly localPath?: string;
+
+  /**
+   * How a `localPath` other than `/` reaches the application: `strip` removes
+   * the prefix from the path sent upstream; `keep` sends it unchanged, for an
+   * application configured to serve under it, and redirects `/` of its public
+   * hostname to the prefix; `redirect` answers the path with a redirect to the
+   * application's own host port, for an application that cannot run under a
+   * prefix.
+   * @default "strip"
+   */
+  readonly pathPrefix?: "strip" | "keep" | "redirect";
+
+  /**
+   * Host port that a `redirect` route sends the browser to.
+   * @default - required with `pathPrefix: "redirect"`
+   */
+  readonly redirectPort?: number;
 
   /** Upstream servers; more than one makes a pool. */
   readonly servers: readonly NginxUpstreamServer[];
@@ -183,7 +200,7 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
         `    listen ${options.publicPort};`,
         `    listen ${options.localPort};`,
         `    server_name ${route.hostname};`,
-        ...renderProxyLocation("/", upstreamName(options.stack, route.key)),
+        ...renderPublicLocations(route, upstreamName(options.stack, route.key)),
         "  }",
         "",
       );
@@ -196,6 +213,9 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
 
 function validateOptions(options: NginxConfigOptions): void {
   for (const route of options.routes) {
+    if (route.pathPrefix === "redirect" && route.localPath !== "/" && route.redirectPort === undefined) {
+      throw new Error(`nginx route "${route.key}" of stack ${options.stack} redirects its path but has no redirectPort: set it to the application's HTTP host port`);
+    }
     if (route.servers.length === 0) {
       throw new Error(`nginx route "${route.key}" of stack ${options.stack} has no upstream server: give it at least one`);
     }
@@ -316,10 +336,41 @@ function renderHealthLocation(healthPath: string): string[] {
   ];
 }
 
-/** Renders a location that proxies to an upstream group, removing a path other than `/` from the upstream path. */
-function renderProxyLocation(path: string, upstream: string): string[] {
-  const target = path === "/" ? `http://${upstream}` : `http://${upstream}/`;
+/** Renders a location that proxies to an upstream group, removing `path` from the upstream path when `strip` is set. */
+function renderProxyLocation(path: string, upstream: string, strip = path !== "/"): string[] {
+  const target = strip ? `http://${upstream}/` : `http://${upstream}`;
   return [`    location ${path} {`, `      proxy_pass ${target};`, "    }"];
+}
+
+/** Renders the locations of a route's public virtual host: the whole host, or its prefix with `/` redirected to it. */
+function renderPublicLocations(route: NginxRoute, upstream: string): string[] {
+  if (route.pathPrefix === "keep" && route.localPath && route.localPath !== "/") {
+    return [
+      `    location = / {`,
+      `      return 302 ${route.localPath};`,
+      "    }",
+      ...renderProxyLocation("/", upstream, false),
+    ];
+  }
+  return renderProxyLocation("/", upstream, false);
+}
+
+/** Renders a route's location on the local port, by its path-prefix mode. */
+function renderLocalLocation(route: NginxRoute, upstream: string): string[] {
+  const path = route.localPath!;
+  if (path !== "/" && route.pathPrefix === "redirect") {
+    // $host is the name the browser used for the local port, such as localhost.
+    const target = `http://$host:${route.redirectPort}/`;
+    return [
+      `    location = ${path.slice(0, -1)} {`,
+      `      return 302 ${target};`,
+      "    }",
+      `    location ${path} {`,
+      `      return 302 ${target};`,
+      "    }",
+    ];
+  }
+  return renderProxyLocation(path, upstream, path !== "/" && route.pathPrefix !== "keep");
 }
 
 /** Renders the local entry point: health, status, and the path routes, with 404 when no route takes `/`. */
@@ -344,7 +395,7 @@ function renderLocalServer(options: NginxConfigOptions, healthPath: string): str
   for (const route of options.routes) {
     if (route.localPath) {
       hasDefault = hasDefault || route.localPath === "/";
-      lines.push(...renderProxyLocation(route.localPath, upstreamName(options.stack, route.key)));
+      lines.push(...renderLocalLocation(route, upstreamName(options.stack, route.key)));
     }
   }
   if (!hasDefault) {

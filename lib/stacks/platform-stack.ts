@@ -251,6 +251,8 @@ export class PlatformStack extends TerraformStack {
         key: route.key,
         hostname: route.hostname,
         localPath: route.localPath,
+        pathPrefix: route.pathPrefix,
+        redirectPort: route.redirectPort,
         sticky: route.sticky,
         servers: route.members.map((member) => ({ ...member })),
       })),
