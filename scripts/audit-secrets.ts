@@ -8,19 +8,31 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { formatFindings, scanDirectory, SecretFinding } from "../lib/audit/secret-scan";
+import {
+  formatFindings,
+  scanDirectory,
+  SecretFinding,
+} from "../lib/audit/secret-scan";
 import { loadDeployment } from "../lib/config/load";
 import { synthesizeDeployment } from "../lib/stacks/synthesize";
 
 const projectRoot = path.join(__dirname, "..");
 
-function scanShippedConfigurations(): { findings: SecretFinding[]; files: number } {
-  const configs = readdirSync(path.join(projectRoot, "configs")).filter((file) => file.endsWith(".yaml"));
+function scanShippedConfigurations(): {
+  findings: SecretFinding[];
+  files: number;
+} {
+  const configs = readdirSync(path.join(projectRoot, "configs")).filter(
+    (file) => file.endsWith(".yaml"),
+  );
   const findings: SecretFinding[] = [];
   for (const config of configs) {
     const root = mkdtempSync(path.join(tmpdir(), "proveit-audit-"));
     try {
-      const { outdir } = synthesizeDeployment(loadDeployment(path.join(projectRoot, "configs", config), {}), root);
+      const { outdir } = synthesizeDeployment(
+        loadDeployment(path.join(projectRoot, "configs", config), {}),
+        root,
+      );
       const found = scanDirectory(outdir);
       console.log(`configs/${config}: ${found.length} finding(s)`);
       findings.push(...found);
@@ -32,7 +44,9 @@ function scanShippedConfigurations(): { findings: SecretFinding[]; files: number
 }
 
 const target = process.argv[2];
-const findings = target ? scanDirectory(path.resolve(target)) : scanShippedConfigurations().findings;
+const findings = target
+  ? scanDirectory(path.resolve(target))
+  : scanShippedConfigurations().findings;
 if (findings.length > 0) {
   console.error(formatFindings(findings));
   process.exitCode = 1;

@@ -6,8 +6,17 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { renderSecurityTable, replaceGeneratedSection } from "../lib/audit/security-doc";
+import {
+  renderSecurityTable,
+  replaceGeneratedSection,
+} from "../lib/audit/security-doc";
 
 const target = path.join(__dirname, "..", "docs", "security.md");
-writeFileSync(target, replaceGeneratedSection(readFileSync(target, "utf8"), renderSecurityTable(path.join(__dirname, ".."))));
+writeFileSync(
+  target,
+  replaceGeneratedSection(
+    readFileSync(target, "utf8"),
+    renderSecurityTable(path.join(__dirname, "..")),
+  ),
+);
 console.log(`updated ${path.relative(process.cwd(), target)}`);

@@ -9,7 +9,12 @@ import { CONFIG_ENV, ConfigError, loadDeployment } from "../lib";
 import { renderMermaid, renderTable } from "../lib/integrations/topology";
 
 const projectRoot = path.join(__dirname, "..");
-const configFile = process.env[CONFIG_ENV] || path.relative(process.cwd(), path.join(projectRoot, "configs", "default.yaml"));
+const configFile =
+  process.env[CONFIG_ENV] ||
+  path.relative(
+    process.cwd(),
+    path.join(projectRoot, "configs", "default.yaml"),
+  );
 const target = process.argv[2] ?? path.join(projectRoot, "docs", "topology.md");
 
 try {

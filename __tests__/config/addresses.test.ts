@@ -1,4 +1,10 @@
-import { dynamicRange, fixedRange, formatIpv4, parseSubnet, planAddresses } from "../../lib/config/addresses";
+import {
+  dynamicRange,
+  fixedRange,
+  formatIpv4,
+  parseSubnet,
+  planAddresses,
+} from "../../lib/config/addresses";
 
 describe("address plan", () => {
   const subnet = parseSubnet("10.213.2.0/24");
@@ -14,7 +20,9 @@ describe("address plan", () => {
   });
 
   test("addresses are unique and in range", () => {
-    const names = Array.from({ length: 100 }, (_, index) => ({ name: `gateway-${index}` }));
+    const names = Array.from({ length: 100 }, (_, index) => ({
+      name: `gateway-${index}`,
+    }));
     const plan = planAddresses(subnet, names)!;
     const addresses = [...plan.values()];
     expect(new Set(addresses).size).toBe(100);
@@ -26,25 +34,37 @@ describe("address plan", () => {
   });
 
   test("adding a container keeps others' addresses", () => {
-    const before = planAddresses(subnet, [{ name: "proveit-mes-nginx" }, { name: "proveit-mes-ignition-backend" }])!;
+    const before = planAddresses(subnet, [
+      { name: "proveit-mes-nginx" },
+      { name: "proveit-mes-ignition-backend" },
+    ])!;
     const after = planAddresses(subnet, [
       { name: "proveit-mes-nginx" },
       { name: "proveit-mes-ignition-backend" },
       { name: "proveit-mes-ignition-frontend-02" },
     ])!;
-    expect(after.get("proveit-mes-nginx")).toBe(before.get("proveit-mes-nginx"));
-    expect(after.get("proveit-mes-ignition-backend")).toBe(before.get("proveit-mes-ignition-backend"));
+    expect(after.get("proveit-mes-nginx")).toBe(
+      before.get("proveit-mes-nginx"),
+    );
+    expect(after.get("proveit-mes-ignition-backend")).toBe(
+      before.get("proveit-mes-ignition-backend"),
+    );
   });
 
   test("pinned address is kept", () => {
-    const plan = planAddresses(subnet, [{ name: "a", pinned: "10.213.2.50" }, { name: "b" }])!;
+    const plan = planAddresses(subnet, [
+      { name: "a", pinned: "10.213.2.50" },
+      { name: "b" },
+    ])!;
     expect(plan.get("a")).toBe("10.213.2.50");
     expect(plan.get("b")).not.toBe("10.213.2.50");
   });
 
   test("full subnet returns undefined", () => {
     const small = parseSubnet("10.213.2.0/28");
-    const names = Array.from({ length: 7 }, (_, index) => ({ name: `c${index}` }));
+    const names = Array.from({ length: 7 }, (_, index) => ({
+      name: `c${index}`,
+    }));
     expect(planAddresses(small, names)).toBeUndefined();
   });
 });

@@ -9,10 +9,15 @@ import { DEFAULT_CONFIG, FULL_CONFIG, synthDeployment } from "../support/synth";
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Every path to a value in a parsed document, containers included. */
-function allPaths(value: Json, prefix: (string | number)[] = []): (string | number)[][] {
+function allPaths(
+  value: Json,
+  prefix: (string | number)[] = [],
+): (string | number)[][] {
   const paths: (string | number)[][] = [prefix];
   if (Array.isArray(value)) {
-    value.forEach((item, index) => paths.push(...allPaths(item, [...prefix, index])));
+    value.forEach((item, index) =>
+      paths.push(...allPaths(item, [...prefix, index])),
+    );
   } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) {
       paths.push(...allPaths(item, [...prefix, key]));
@@ -22,7 +27,10 @@ function allPaths(value: Json, prefix: (string | number)[] = []): (string | numb
 }
 
 function getAt(document: Json, path: (string | number)[]): Json {
-  return path.reduce<Json>((current, segment) => (current as Record<string | number, Json>)[segment], document);
+  return path.reduce<Json>(
+    (current, segment) => (current as Record<string | number, Json>)[segment],
+    document,
+  );
 }
 
 /** One edit of the document: what a hurried user or a bad merge does to a YAML file. */
@@ -38,15 +46,42 @@ const scalar: fc.Arbitrary<Json> = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.string({ maxLength: 20 }),
-  fc.constantFrom("", "example.com", "10.213.2.0/24", "nginx:latest", "{nn}", "/", "/x/", "0.0.0.0", "a".repeat(300)),
+  fc.constantFrom(
+    "",
+    "example.com",
+    "10.213.2.0/24",
+    "nginx:latest",
+    "{nn}",
+    "/",
+    "/x/",
+    "0.0.0.0",
+    "a".repeat(300),
+  ),
 );
-const jsonValue: fc.Arbitrary<Json> = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 2 }));
+const jsonValue: fc.Arbitrary<Json> = fc.oneof(
+  scalar,
+  fc.array(scalar, { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 8 }), scalar, { maxKeys: 2 }),
+);
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("delete" as const), path: fc.nat() }),
-  fc.record({ kind: fc.constant("replace" as const), path: fc.nat(), value: jsonValue }),
-  fc.record({ kind: fc.constant("copy" as const), path: fc.nat(), from: fc.nat() }),
-  fc.record({ kind: fc.constant("add-key" as const), path: fc.nat(), key: fc.string({ minLength: 1, maxLength: 12 }), value: jsonValue }),
+  fc.record({
+    kind: fc.constant("replace" as const),
+    path: fc.nat(),
+    value: jsonValue,
+  }),
+  fc.record({
+    kind: fc.constant("copy" as const),
+    path: fc.nat(),
+    from: fc.nat(),
+  }),
+  fc.record({
+    kind: fc.constant("add-key" as const),
+    path: fc.nat(),
+    key: fc.string({ minLength: 1, maxLength: 12 }),
+    value: jsonValue,
+  }),
 );
 
 function applyMutations(original: Json, mutations: readonly Mutation[]): Json {
@@ -60,7 +95,10 @@ function applyMutations(original: Json, mutations: readonly Mutation[]): Json {
       }
       continue;
     }
-    const parent = getAt(document, path.slice(0, -1)) as Record<string | number, Json>;
+    const parent = getAt(document, path.slice(0, -1)) as Record<
+      string | number,
+      Json
+    >;
     const key = path[path.length - 1];
     switch (change.kind) {
       case "delete":
@@ -74,11 +112,17 @@ function applyMutations(original: Json, mutations: readonly Mutation[]): Json {
         parent[key] = change.value;
         break;
       case "copy":
-        parent[key] = structuredClone(getAt(document, paths[change.from % paths.length]));
+        parent[key] = structuredClone(
+          getAt(document, paths[change.from % paths.length]),
+        );
         break;
       case "add-key": {
         const target = parent[key];
-        if (target !== null && typeof target === "object" && !Array.isArray(target)) {
+        if (
+          target !== null &&
+          typeof target === "object" &&
+          !Array.isArray(target)
+        ) {
           (target as Record<string, Json>)[change.key] = change.value;
         }
         break;
@@ -106,11 +150,14 @@ describe("configuration fuzzing", () => {
     const original = parse(readFileSync(FULL_CONFIG, "utf8")) as Json;
     let rejected = 0;
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
-        if (!parseOrReject(stringify(applyMutations(original, mutations)))) {
-          rejected++;
-        }
-      }),
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (mutations) => {
+          if (!parseOrReject(stringify(applyMutations(original, mutations)))) {
+            rejected++;
+          }
+        },
+      ),
       { numRuns: 300, seed: 20261204 },
     );
     expect(rejected).toBeGreaterThan(0);
@@ -119,9 +166,16 @@ describe("configuration fuzzing", () => {
   test("mutated text never crashes", () => {
     const text = readFileSync(FULL_CONFIG, "utf8");
     fc.assert(
-      fc.property(fc.nat(text.length), fc.nat(40), fc.string({ maxLength: 6 }), (offset, length, insert) => {
-        parseOrReject(text.slice(0, offset) + insert + text.slice(offset + length));
-      }),
+      fc.property(
+        fc.nat(text.length),
+        fc.nat(40),
+        fc.string({ maxLength: 6 }),
+        (offset, length, insert) => {
+          parseOrReject(
+            text.slice(0, offset) + insert + text.slice(offset + length),
+          );
+        },
+      ),
       { numRuns: 200, seed: 4122026 },
     );
   });
@@ -130,13 +184,18 @@ describe("configuration fuzzing", () => {
     const original = parse(readFileSync(DEFAULT_CONFIG, "utf8")) as Json;
     let synthesized = 0;
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 2 }), (mutations) => {
-        const deployment = parseOrReject(stringify(applyMutations(original, mutations)));
-        if (deployment && synthesized < 15) {
-          synthesized++;
-          synthDeployment(deployment).cleanup();
-        }
-      }),
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 2 }),
+        (mutations) => {
+          const deployment = parseOrReject(
+            stringify(applyMutations(original, mutations)),
+          );
+          if (deployment && synthesized < 15) {
+            synthesized++;
+            synthDeployment(deployment).cleanup();
+          }
+        },
+      ),
       { numRuns: 200, seed: 1204 },
     );
     expect(synthesized).toBeGreaterThan(5);

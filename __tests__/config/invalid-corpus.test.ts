@@ -1,4 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { runSynth } from "../../lib/cli/synth";
@@ -18,7 +24,9 @@ function readCase(file: string): CorpusCase {
   const text = readFileSync(path.join(CORPUS, file), "utf8");
   const expectedPath = text.match(/^# expect-path: ?(.*)$/m)![1];
   const value = text.match(/^# expect-value: (.*)$/m);
-  return value ? { file, expectedPath, expectedValue: JSON.parse(value[1]) } : { file, expectedPath };
+  return value
+    ? { file, expectedPath, expectedValue: JSON.parse(value[1]) }
+    : { file, expectedPath };
 }
 
 const CASES = readdirSync(CORPUS)
@@ -27,8 +35,15 @@ const CASES = readdirSync(CORPUS)
   .map(readCase);
 
 /** Runs the synth command on one file, in this process, and returns its exit code and messages. */
-function synthesize(configFile: string): { exitCode: number; output: string; outdir: string } {
-  const outdir = path.join(mkdtempSync(path.join(tmpdir(), "proveit-corpus-")), "cdktf.out");
+function synthesize(configFile: string): {
+  exitCode: number;
+  output: string;
+  outdir: string;
+} {
+  const outdir = path.join(
+    mkdtempSync(path.join(tmpdir(), "proveit-corpus-")),
+    "cdktf.out",
+  );
   let output = "";
   const exitCode = runSynth({
     projectRoot: PROJECT_ROOT,
@@ -58,23 +73,30 @@ describe("invalid configuration corpus", () => {
     expect(result.exitCode).toBe(0);
   });
 
-  test.each(CASES)("$file is rejected", ({ file, expectedPath, expectedValue }) => {
-    const configFile = path.join(CORPUS, file);
-    const result = synthesize(configFile);
-    outdirs.push(result.outdir);
+  test.each(CASES)(
+    "$file is rejected",
+    ({ file, expectedPath, expectedValue }) => {
+      const configFile = path.join(CORPUS, file);
+      const result = synthesize(configFile);
+      outdirs.push(result.outdir);
 
-    expect(result.exitCode).toBe(1);
-    expect(existsSync(result.outdir)).toBe(false);
-    expect(result.output).toContain(configFile);
-    expect(result.output).not.toMatch(/^\s+at /m);
-    expect(result.output).toContain("Fix: ");
-    if (expectedPath !== "") {
-      expect(result.output).toMatch(new RegExp(`:\\d+:\\d+ ${escape(expectedPath)}( |\\n)`));
-    }
-    if (expectedValue !== undefined) {
-      expect(result.output).toContain(`${expectedPath} = ${JSON.stringify(expectedValue)}`);
-    }
-  });
+      expect(result.exitCode).toBe(1);
+      expect(existsSync(result.outdir)).toBe(false);
+      expect(result.output).toContain(configFile);
+      expect(result.output).not.toMatch(/^\s+at /m);
+      expect(result.output).toContain("Fix: ");
+      if (expectedPath !== "") {
+        expect(result.output).toMatch(
+          new RegExp(`:\\d+:\\d+ ${escape(expectedPath)}( |\\n)`),
+        );
+      }
+      if (expectedValue !== undefined) {
+        expect(result.output).toContain(
+          `${expectedPath} = ${JSON.stringify(expectedValue)}`,
+        );
+      }
+    },
+  );
 });
 
 function escape(text: string): string {

@@ -6,7 +6,10 @@ import { DEFAULT_CONFIG } from "../support/synth";
 const DEFAULT_TEXT = readFileSync(DEFAULT_CONFIG, "utf8");
 
 /** Returns the ConfigError that parsing the text raises; fails the test when it parses. */
-function configErrorOf(text: string, environment: NodeJS.ProcessEnv = {}): ConfigError {
+function configErrorOf(
+  text: string,
+  environment: NodeJS.ProcessEnv = {},
+): ConfigError {
   try {
     parseDeployment(text, "bad.yaml", environment);
   } catch (error) {
@@ -48,7 +51,9 @@ const WITH_SCADA = `${MINIMAL}
 
 describe("configuration validation", () => {
   test("shipped configurations are valid", () => {
-    expect(() => parseDeployment(DEFAULT_TEXT, "default.yaml", {})).not.toThrow();
+    expect(() =>
+      parseDeployment(DEFAULT_TEXT, "default.yaml", {}),
+    ).not.toThrow();
   });
 
   test("minimal configuration is valid", () => {
@@ -60,7 +65,14 @@ describe("configuration validation", () => {
     const error = configErrorOf(WITH_SCADA);
     expect(error.issues).toHaveLength(1);
     const [issue] = error.issues;
-    expect(issue.path).toEqual(["stacks", "scada", "gateways", "ignition", "ports", "http"]);
+    expect(issue.path).toEqual([
+      "stacks",
+      "scada",
+      "gateways",
+      "ignition",
+      "ports",
+      "http",
+    ]);
     expect(issue.value).toBe(8088);
     expect(issue.message).toContain("proveit-scada-ignition-gateway");
     expect(issue.message).toContain("proveit-core-ignition-gateway");
@@ -68,65 +80,144 @@ describe("configuration validation", () => {
   });
 
   test("wrong type names path and value", () => {
-    const error = configErrorOf(MINIMAL.replace("hostPort: 8080", "hostPort: eighty"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "nginx", "hostPort"]);
+    const error = configErrorOf(
+      MINIMAL.replace("hostPort: 8080", "hostPort: eighty"),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "nginx",
+      "hostPort",
+    ]);
     expect(error.issues[0].value).toBe("eighty");
     expect(error.message).toContain("bad.yaml:6:");
   });
 
   test("unknown key is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("ports: { http: 8088 }", "ports: { http: 8088 }\n        replica: 2"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "gateways", "ignition", "replica"]);
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "ports: { http: 8088 }",
+        "ports: { http: 8088 }\n        replica: 2",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "gateways",
+      "ignition",
+      "replica",
+    ]);
     expect(error.issues[0].message).toBe("unknown key");
   });
 
   test("bad domain is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("domain: example.com", "domain: Example_Com"));
+    const error = configErrorOf(
+      MINIMAL.replace("domain: example.com", "domain: Example_Com"),
+    );
     expect(error.issues[0].path).toEqual(["domain"]);
     expect(error.issues[0].value).toBe("Example_Com");
     expect(error.issues[0].message).toContain("domain name");
   });
 
   test("bad public host label is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("ports: { http: 8088 }", "ports: { http: 8088 }\n        publicHost: -ignition"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "gateways", "ignition", "publicHost"]);
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "ports: { http: 8088 }",
+        "ports: { http: 8088 }\n        publicHost: -ignition",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "gateways",
+      "ignition",
+      "publicHost",
+    ]);
     expect(error.issues[0].message).toContain("DNS label");
   });
 
   test("duplicate container name is rejected", () => {
-    const error = configErrorOf(WITH_SCADA.replace("containerName: proveit-scada-ignition-gateway\n        ports: { http: 8088 }", "containerName: proveit-core-ignition-gateway\n        ports: { http: 8091 }"));
+    const error = configErrorOf(
+      WITH_SCADA.replace(
+        "containerName: proveit-scada-ignition-gateway\n        ports: { http: 8088 }",
+        "containerName: proveit-core-ignition-gateway\n        ports: { http: 8091 }",
+      ),
+    );
     expect(error.issues).toHaveLength(1);
-    expect(error.issues[0].path).toEqual(["stacks", "scada", "gateways", "ignition", "containerName"]);
-    expect(error.issues[0].message).toContain("stacks.core.gateways.ignition.containerName");
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "scada",
+      "gateways",
+      "ignition",
+      "containerName",
+    ]);
+    expect(error.issues[0].message).toContain(
+      "stacks.core.gateways.ignition.containerName",
+    );
   });
 
   test("disabled core is rejected", () => {
-    const text = WITH_SCADA.replace("  core:\n", "  core:\n    enabled: false\n").replace("http: 8088 }\n", "http: 8091 }\n");
-    const error = configErrorOf(text.replace(/ports: \{ http: 8088 \}$/m, "ports: { http: 8091 }"));
+    const text = WITH_SCADA.replace(
+      "  core:\n",
+      "  core:\n    enabled: false\n",
+    ).replace("http: 8088 }\n", "http: 8091 }\n");
+    const error = configErrorOf(
+      text.replace(/ports: \{ http: 8088 \}$/m, "ports: { http: 8091 }"),
+    );
     const paths = error.issues.map((issue) => issue.path.join("."));
     expect(paths).toContain("stacks.core.enabled");
     expect(error.message).toContain("scada");
   });
 
   test("image without tag is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("containerName: proveit-core-postgres", "containerName: proveit-core-postgres\n        image: postgres"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "databases", "postgres", "image"]);
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "containerName: proveit-core-postgres",
+        "containerName: proveit-core-postgres\n        image: postgres",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "databases",
+      "postgres",
+      "image",
+    ]);
     expect(error.issues[0].message).toContain("tag");
   });
 
   test("malformed image is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("containerName: proveit-core-postgres", "containerName: proveit-core-postgres\n        image: 'Postgres::16'"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "databases", "postgres", "image"]);
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "containerName: proveit-core-postgres",
+        "containerName: proveit-core-postgres\n        image: 'Postgres::16'",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "databases",
+      "postgres",
+      "image",
+    ]);
     expect(error.issues[0].value).toBe("Postgres::16");
   });
 
   test("latest tag is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("containerName: proveit-core-postgres", "containerName: proveit-core-postgres\n        image: postgres:latest"));
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "containerName: proveit-core-postgres",
+        "containerName: proveit-core-postgres\n        image: postgres:latest",
+      ),
+    );
     expect(error.issues[0].message).toContain("latest");
   });
 
   test("every problem is reported at once", () => {
-    const text = WITH_SCADA.replace("hostPort: 8080", "hostPort: 0").replace("domain: example.com", "domain: 'not a domain'");
+    const text = WITH_SCADA.replace("hostPort: 8080", "hostPort: 0").replace(
+      "domain: example.com",
+      "domain: 'not a domain'",
+    );
     const error = configErrorOf(text);
     const paths = error.issues.map((issue) => issue.path.join("."));
     expect(paths).toContain("domain");
@@ -135,14 +226,35 @@ describe("configuration validation", () => {
   });
 
   test("overlapping subnets are rejected", () => {
-    const error = configErrorOf(WITH_SCADA.replace("10.213.3.0/24", "10.213.0.128/25").replace(/ports: \{ http: 8088 \}$/m, "ports: { http: 8091 }"));
-    expect(error.issues[0].path).toEqual(["stacks", "scada", "network", "subnet"]);
+    const error = configErrorOf(
+      WITH_SCADA.replace("10.213.3.0/24", "10.213.0.128/25").replace(
+        /ports: \{ http: 8088 \}$/m,
+        "ports: { http: 8091 }",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "scada",
+      "network",
+      "subnet",
+    ]);
     expect(error.issues[0].message).toContain("overlaps");
   });
 
   test("pool without member number is rejected", () => {
-    const error = configErrorOf(MINIMAL.replace("ports: { http: 8088 }", "ports: { http: 8088 }\n        replicas: 3"));
-    expect(error.issues[0].path).toEqual(["stacks", "core", "gateways", "ignition", "containerName"]);
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "ports: { http: 8088 }",
+        "ports: { http: 8088 }\n        replicas: 3",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "gateways",
+      "ignition",
+      "containerName",
+    ]);
     expect(error.issues[0].fix).toContain("{nn}");
   });
 
@@ -154,16 +266,28 @@ describe("configuration validation", () => {
         environment: { GF_SECURITY_ADMIN_PASSWORD: hunter2 }
 `;
     const error = configErrorOf(text);
-    expect(error.issues[0].path).toEqual(["stacks", "core", "services", "grafana", "environment", "GF_SECURITY_ADMIN_PASSWORD"]);
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "services",
+      "grafana",
+      "environment",
+      "GF_SECURITY_ADMIN_PASSWORD",
+    ]);
     expect(error.message).not.toContain("hunter2");
     expect(error.issues[0].fix).toContain("generatedSecrets");
   });
 
   test("cloud backend needs an organization", () => {
-    const text = MINIMAL.replace("cloudflare:", "backend: { type: cloud }\ncloudflare:");
+    const text = MINIMAL.replace(
+      "cloudflare:",
+      "backend: { type: cloud }\ncloudflare:",
+    );
     const error = configErrorOf(text);
     expect(error.issues[0].path).toEqual(["backend", "organization"]);
-    expect(() => parseDeployment(text, "cloud.yaml", { TF_CLOUD_ORGANIZATION: "acme" })).not.toThrow();
+    expect(() =>
+      parseDeployment(text, "cloud.yaml", { TF_CLOUD_ORGANIZATION: "acme" }),
+    ).not.toThrow();
   });
 
   test("malformed YAML gives its position", () => {
@@ -178,11 +302,15 @@ describe("configuration validation", () => {
   });
 
   test("duplicate YAML key is rejected", () => {
-    const error = configErrorOf(`domain: example.com\ndomain: example.org\n${MINIMAL.replace("domain: example.com", "")}`);
+    const error = configErrorOf(
+      `domain: example.com\ndomain: example.org\n${MINIMAL.replace("domain: example.com", "")}`,
+    );
     expect(error.issues[0].message).toContain("not valid YAML");
   });
 
   test("missing file names the path", () => {
-    expect(() => loadDeployment("configs/does-not-exist.yaml", {})).toThrow(/configs\/does-not-exist\.yaml[\s\S]*does not exist/);
+    expect(() => loadDeployment("configs/does-not-exist.yaml", {})).toThrow(
+      /configs\/does-not-exist\.yaml[\s\S]*does not exist/,
+    );
   });
 });

@@ -1,14 +1,29 @@
 /** Unit tests of the database renderers: names, pool sizes and pool modes. */
-import { DEFAULT_POOL_SIZE, planPools, renderPgbouncerIni, renderUserlist } from "../../lib/rendering/pgbouncer";
-import { invalidClientName, passwordVariable, renderInitSql } from "../../lib/rendering/postgres-init";
+import {
+  DEFAULT_POOL_SIZE,
+  planPools,
+  renderPgbouncerIni,
+  renderUserlist,
+} from "../../lib/rendering/pgbouncer";
+import {
+  invalidClientName,
+  passwordVariable,
+  renderInitSql,
+} from "../../lib/rendering/postgres-init";
 import { renderPostgresConf } from "../../lib/rendering/postgres-conf";
 import { ignitionVersionOf } from "../../lib/constructs/ignition-gateway";
-import { renderDatabaseConnection, stableUuid } from "../../lib/rendering/ignition-resources";
+import {
+  renderDatabaseConnection,
+  stableUuid,
+} from "../../lib/rendering/ignition-resources";
 
 describe("invalidClientName", () => {
-  test.each(["core_ignition", "mes_ignition_frontend_01", "a", "x".repeat(63)])("accepts %s", (name) => {
-    expect(invalidClientName(name)).toBeUndefined();
-  });
+  test.each(["core_ignition", "mes_ignition_frontend_01", "a", "x".repeat(63)])(
+    "accepts %s",
+    (name) => {
+      expect(invalidClientName(name)).toBeUndefined();
+    },
+  );
 
   test.each([
     ["postgres", /reserved/],
@@ -26,15 +41,21 @@ describe("invalidClientName", () => {
 
 describe("renderInitSql", () => {
   test("rejects a reserved name", () => {
-    expect(() => renderInitSql(["postgres"])).toThrow(/Invalid database client name "postgres"/);
+    expect(() => renderInitSql(["postgres"])).toThrow(
+      /Invalid database client name "postgres"/,
+    );
   });
 
   test("rejects a repeated name", () => {
-    expect(() => renderInitSql(["core_ignition", "core_ignition"])).toThrow(/listed twice/);
+    expect(() => renderInitSql(["core_ignition", "core_ignition"])).toThrow(
+      /listed twice/,
+    );
   });
 
   test("reads passwords from the environment", () => {
-    expect(renderInitSql(["core_ignition"])).toContain(`\\getenv client_password ${passwordVariable("core_ignition")}`);
+    expect(renderInitSql(["core_ignition"])).toContain(
+      `\\getenv client_password ${passwordVariable("core_ignition")}`,
+    );
   });
 
   test("contains no DROP", () => {
@@ -42,7 +63,9 @@ describe("renderInitSql", () => {
   });
 
   test("keeps passwords out of the log", () => {
-    expect(renderInitSql(["a"])).toContain("SET log_min_error_statement = panic;");
+    expect(renderInitSql(["a"])).toContain(
+      "SET log_min_error_statement = panic;",
+    );
   });
 });
 
@@ -59,46 +82,70 @@ describe("planPools", () => {
   test("keeps PostgreSQL above PgBouncer", () => {
     for (const clients of [0, 1, 8, 40]) {
       const plan = planPools(clients, 15);
-      expect(plan.postgresMaxConnections).toBeGreaterThan(plan.serverConnections);
+      expect(plan.postgresMaxConnections).toBeGreaterThan(
+        plan.serverConnections,
+      );
     }
   });
 
   test("rejects a zero pool size", () => {
-    expect(() => planPools(2, 0)).toThrow(/Pool size must be a positive integer, got 0/);
+    expect(() => planPools(2, 0)).toThrow(
+      /Pool size must be a positive integer, got 0/,
+    );
   });
 });
 
 describe("renderPgbouncerIni", () => {
-  const clients = [{ name: "core_ignition", password: "${random_password.a.result}" }];
+  const clients = [
+    { name: "core_ignition", password: "${random_password.a.result}" },
+  ];
 
   test("defaults to session pooling", () => {
-    expect(renderPgbouncerIni({ serverHost: "postgres", clients })).toMatch(/^pool_mode = session$/m);
+    expect(renderPgbouncerIni({ serverHost: "postgres", clients })).toMatch(
+      /^pool_mode = session$/m,
+    );
   });
 
   test("session pooling omits statement tracking", () => {
-    expect(renderPgbouncerIni({ serverHost: "postgres", clients })).not.toContain("max_prepared_statements");
+    expect(
+      renderPgbouncerIni({ serverHost: "postgres", clients }),
+    ).not.toContain("max_prepared_statements");
   });
 
   test("transaction pooling tracks statements", () => {
-    expect(renderPgbouncerIni({ serverHost: "postgres", clients, poolMode: "transaction" })).toMatch(/^max_prepared_statements = 200$/m);
+    expect(
+      renderPgbouncerIni({
+        serverHost: "postgres",
+        clients,
+        poolMode: "transaction",
+      }),
+    ).toMatch(/^max_prepared_statements = 200$/m);
   });
 
   test("one pool per database", () => {
-    expect(renderPgbouncerIni({ serverHost: "postgres", clients })).toContain("core_ignition = host=postgres port=5432 dbname=core_ignition");
+    expect(renderPgbouncerIni({ serverHost: "postgres", clients })).toContain(
+      "core_ignition = host=postgres port=5432 dbname=core_ignition",
+    );
   });
 
   test("userlist escapes quotes", () => {
-    expect(renderUserlist([{ name: "a", password: 'x"y' }])).toBe('"a" "x""y"\n');
+    expect(renderUserlist([{ name: "a", password: 'x"y' }])).toBe(
+      '"a" "x""y"\n',
+    );
   });
 });
 
 describe("renderPostgresConf", () => {
   test("writes the connection limit", () => {
-    expect(renderPostgresConf({ maxConnections: 120 })).toMatch(/^max_connections = 120$/m);
+    expect(renderPostgresConf({ maxConnections: 120 })).toMatch(
+      /^max_connections = 120$/m,
+    );
   });
 
   test("quotes the time zone", () => {
-    expect(renderPostgresConf({ maxConnections: 10, timezone: "Europe/Berlin" })).toMatch(/^timezone = 'Europe\/Berlin'$/m);
+    expect(
+      renderPostgresConf({ maxConnections: 10, timezone: "Europe/Berlin" }),
+    ).toMatch(/^timezone = 'Europe\/Berlin'$/m);
   });
 });
 
@@ -115,7 +162,11 @@ describe("ignitionVersionOf", () => {
 });
 
 describe("renderDatabaseConnection", () => {
-  const files = renderDatabaseConnection({ name: "core_ignition", connectUrl: "jdbc:postgresql://pgbouncer:5432/core_ignition", username: "core_ignition" });
+  const files = renderDatabaseConnection({
+    name: "core_ignition",
+    connectUrl: "jdbc:postgresql://pgbouncer:5432/core_ignition",
+    username: "core_ignition",
+  });
 
   test("writes config and resource files", () => {
     expect(files.map((file) => file.path)).toEqual([
@@ -125,7 +176,11 @@ describe("renderDatabaseConnection", () => {
   });
 
   test("uses the bundled PostgreSQL driver", () => {
-    expect(JSON.parse(files[0].content)).toMatchObject({ driver: "PostgreSQL", translator: "POSTGRES", username: "core_ignition" });
+    expect(JSON.parse(files[0].content)).toMatchObject({
+      driver: "PostgreSQL",
+      translator: "POSTGRES",
+      username: "core_ignition",
+    });
   });
 
   test("uuid is stable", () => {
@@ -133,6 +188,8 @@ describe("renderDatabaseConnection", () => {
   });
 
   test("uuid has version 5 layout", () => {
-    expect(stableUuid("database-connection:core_ignition")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(stableUuid("database-connection:core_ignition")).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 });

@@ -19,7 +19,9 @@ describe("StatusPing healthcheck", () => {
       response.setHeader("Content-Type", "application/json");
       response.end(JSON.stringify({ state }));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) =>
+      server.listen(0, "127.0.0.1", resolve),
+    );
     port = (server.address() as AddressInfo).port;
   });
 
@@ -30,7 +32,10 @@ describe("StatusPing healthcheck", () => {
   // Asynchronous, so that the server in this process can respond while bash waits.
   const check = (target: number): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn("bash", ["-c", renderStatusPingCheck(target)], { stdio: "ignore", timeout: 10_000 });
+      const child = spawn("bash", ["-c", renderStatusPingCheck(target)], {
+        stdio: "ignore",
+        timeout: 10_000,
+      });
       child.once("exit", (code) => resolve(code));
     });
 
@@ -46,7 +51,9 @@ describe("StatusPing healthcheck", () => {
 
   test("fails without a server", async () => {
     const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) =>
+      closed.listen(0, "127.0.0.1", resolve),
+    );
     const unused = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     expect(await check(unused)).not.toBe(0);

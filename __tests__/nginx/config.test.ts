@@ -1,14 +1,25 @@
 import { rmSync } from "node:fs";
 import { NGINX_LOCAL_PORT, NGINX_PUBLIC_PORT } from "../../lib/config/defaults";
-import { NGINX_WEBSOCKET_TIMEOUT_SECONDS, renderNginxConfig } from "../../lib/rendering/nginx-conf";
-import { checkNginxConfig, createNginxPrefix, describeWithNginx, freePort, localizeNginxConfig } from "../support/nginx";
+import {
+  NGINX_WEBSOCKET_TIMEOUT_SECONDS,
+  renderNginxConfig,
+} from "../../lib/rendering/nginx-conf";
+import {
+  checkNginxConfig,
+  createNginxPrefix,
+  describeWithNginx,
+  freePort,
+  localizeNginxConfig,
+} from "../support/nginx";
 import { shippedStacks, upstreamMembers } from "../support/stack-proxy";
 
 const stacks = shippedStacks();
 
 /** Values of a directive wherever it appears, such as every `proxy_read_timeout`. */
 function directiveValues(config: string, name: string): string[] {
-  return [...config.matchAll(new RegExp(`^[ \\t]*${name} ([^;{\\n]+);`, "gm"))].map((match) => match[1]);
+  return [
+    ...config.matchAll(new RegExp(`^[ \\t]*${name} ([^;{\\n]+);`, "gm")),
+  ].map((match) => match[1]);
 }
 
 function seconds(value: string): number {
@@ -25,10 +36,18 @@ describeWithNginx("nginx -t on shipped configurations", () => {
       const [publicPort, localPort] = [await freePort(), await freePort()];
       const prefix = createNginxPrefix();
       const upstreamPorts = new Map(
-        [...upstreamMembers(spec).values()].map((member) => [`${member.address}:${member.port}`, member.port]),
+        [...upstreamMembers(spec).values()].map((member) => [
+          `${member.address}:${member.port}`,
+          member.port,
+        ]),
       );
       try {
-        const local = localizeNginxConfig(nginxConf, { prefix, publicPort, localPort, upstreamPorts });
+        const local = localizeNginxConfig(nginxConf, {
+          prefix,
+          publicPort,
+          localPort,
+          upstreamPorts,
+        });
         const check = checkNginxConfig(local);
         expect(check.output).toContain("test is successful");
       } finally {
@@ -41,8 +60,12 @@ describeWithNginx("nginx -t on shipped configurations", () => {
 for (const { config, spec, nginxConf } of stacks) {
   describe(`${config} ${spec.id} nginx.conf`, () => {
     test("upstream servers are IPv4 addresses", () => {
-      const servers = directiveValues(nginxConf, "server").map((value) => value.split(" ")[0]);
-      expect(servers.filter((server) => !/^\d+\.\d+\.\d+\.\d+:\d+$/.test(server))).toEqual([]);
+      const servers = directiveValues(nginxConf, "server").map(
+        (value) => value.split(" ")[0],
+      );
+      expect(
+        servers.filter((server) => !/^\d+\.\d+\.\d+\.\d+:\d+$/.test(server)),
+      ).toEqual([]);
     });
 
     test("read timeout is set once", () => {
@@ -50,16 +73,22 @@ for (const { config, spec, nginxConf } of stacks) {
     });
 
     test("read timeout covers idle sessions", () => {
-      expect(seconds(directiveValues(nginxConf, "proxy_read_timeout")[0])).toBeGreaterThanOrEqual(3600);
+      expect(
+        seconds(directiveValues(nginxConf, "proxy_read_timeout")[0]),
+      ).toBeGreaterThanOrEqual(3600);
     });
 
     test("send timeout covers idle sessions", () => {
-      expect(seconds(directiveValues(nginxConf, "proxy_send_timeout")[0])).toBeGreaterThanOrEqual(3600);
+      expect(
+        seconds(directiveValues(nginxConf, "proxy_send_timeout")[0]),
+      ).toBeGreaterThanOrEqual(3600);
     });
 
     // A proxy_set_header inside a server or location would drop every inherited one, Upgrade included.
     test("proxy headers set only in http", () => {
-      const nested = [...nginxConf.matchAll(/^( *)proxy_set_header /gm)].filter((match) => match[1].length !== 2);
+      const nested = [...nginxConf.matchAll(/^( *)proxy_set_header /gm)].filter(
+        (match) => match[1].length !== 2,
+      );
       expect(nested).toEqual([]);
     });
 
@@ -68,23 +97,35 @@ for (const { config, spec, nginxConf } of stacks) {
     });
 
     test("underscore headers kept", () => {
-      expect(directiveValues(nginxConf, "underscores_in_headers")).toEqual(["on"]);
+      expect(directiveValues(nginxConf, "underscores_in_headers")).toEqual([
+        "on",
+      ]);
     });
 
     test("every upstream keeps connections", () => {
       const upstreams = nginxConf.match(/^ {2}upstream /gm) ?? [];
-      expect(directiveValues(nginxConf, "keepalive")).toHaveLength(upstreams.length);
+      expect(directiveValues(nginxConf, "keepalive")).toHaveLength(
+        upstreams.length,
+      );
     });
 
     test("every hostname has a server", () => {
       const names = directiveValues(nginxConf, "server_name");
-      const hostnames = spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : []));
+      const hostnames = spec.routes.flatMap((route) =>
+        route.hostname ? [route.hostname] : [],
+      );
       expect(names).toEqual(expect.arrayContaining(hostnames));
     });
 
     test("listens on public and local ports", () => {
-      const ports = new Set(directiveValues(nginxConf, "listen").map((value) => Number(value.split(" ")[0])));
-      expect([...ports].sort()).toEqual([NGINX_PUBLIC_PORT, NGINX_LOCAL_PORT].sort());
+      const ports = new Set(
+        directiveValues(nginxConf, "listen").map((value) =>
+          Number(value.split(" ")[0]),
+        ),
+      );
+      expect([...ports].sort()).toEqual(
+        [NGINX_PUBLIC_PORT, NGINX_LOCAL_PORT].sort(),
+      );
     });
   });
 }
@@ -94,33 +135,62 @@ describe("renderNginxConfig", () => {
   const server = { address: "10.213.9.10", port: 8088 };
 
   test("defaults to one-hour timeouts", () => {
-    const text = renderNginxConfig({ ...base, routes: [{ key: "a", hostname: "a.test.example.com", servers: [server] }] });
-    expect(directiveValues(text, "proxy_read_timeout")).toEqual([`${NGINX_WEBSOCKET_TIMEOUT_SECONDS}s`]);
+    const text = renderNginxConfig({
+      ...base,
+      routes: [{ key: "a", hostname: "a.test.example.com", servers: [server] }],
+    });
+    expect(directiveValues(text, "proxy_read_timeout")).toEqual([
+      `${NGINX_WEBSOCKET_TIMEOUT_SECONDS}s`,
+    ]);
   });
 
   test("rejects upstream host names", () => {
     const render = () =>
-      renderNginxConfig({ ...base, routes: [{ key: "a", servers: [{ address: "proveit-test-gateway", port: 8088 }] }] });
-    expect(render).toThrow(/upstream address "proveit-test-gateway", which is not an IPv4 address/);
+      renderNginxConfig({
+        ...base,
+        routes: [
+          {
+            key: "a",
+            servers: [{ address: "proveit-test-gateway", port: 8088 }],
+          },
+        ],
+      });
+    expect(render).toThrow(
+      /upstream address "proveit-test-gateway", which is not an IPv4 address/,
+    );
   });
 
   test("rejects routes without servers", () => {
-    expect(() => renderNginxConfig({ ...base, routes: [{ key: "a", servers: [] }] })).toThrow(/has no upstream server/);
+    expect(() =>
+      renderNginxConfig({ ...base, routes: [{ key: "a", servers: [] }] }),
+    ).toThrow(/has no upstream server/);
   });
 
   test("rejects non-positive timeout", () => {
-    const render = () => renderNginxConfig({ ...base, routes: [], websocketTimeoutSeconds: 0 });
+    const render = () =>
+      renderNginxConfig({ ...base, routes: [], websocketTimeoutSeconds: 0 });
     expect(render).toThrow(/websocketTimeoutSeconds of stack test is 0/);
   });
 
   test("sticky pool hashes client address", () => {
-    const text = renderNginxConfig({ ...base, routes: [{ key: "a", sticky: true, servers: [server, { ...server, address: "10.213.9.11" }] }] });
+    const text = renderNginxConfig({
+      ...base,
+      routes: [
+        {
+          key: "a",
+          sticky: true,
+          servers: [server, { ...server, address: "10.213.9.11" }],
+        },
+      ],
+    });
     expect(directiveValues(text, "hash")).toEqual(["$remote_addr consistent"]);
   });
 
   test("without tunnel forwards no CF-Connecting-IP", () => {
     const text = renderNginxConfig({ ...base, routes: [] });
-    expect(directiveValues(text, "proxy_set_header")).toContain('CF-Connecting-IP ""');
+    expect(directiveValues(text, "proxy_set_header")).toContain(
+      'CF-Connecting-IP ""',
+    );
   });
 
   test("without tunnel trusts no address", () => {
@@ -129,7 +199,12 @@ describe("renderNginxConfig", () => {
   });
 
   test("weights written beside servers", () => {
-    const text = renderNginxConfig({ ...base, routes: [{ key: "a", sticky: true, servers: [{ ...server, weight: 3 }] }] });
-    expect(directiveValues(text, "server")[0]).toMatch(/^10\.213\.9\.10:8088 weight=3 /);
+    const text = renderNginxConfig({
+      ...base,
+      routes: [{ key: "a", sticky: true, servers: [{ ...server, weight: 3 }] }],
+    });
+    expect(directiveValues(text, "server")[0]).toMatch(
+      /^10\.213\.9\.10:8088 weight=3 /,
+    );
   });
 });

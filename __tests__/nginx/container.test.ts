@@ -2,8 +2,18 @@ import * as path from "node:path";
 import { DEFAULT_IMAGES, NGINX_LOCAL_PORT } from "../../lib/config/defaults";
 import type { StackSpec } from "../../lib/config/model";
 import { NGINX_HEALTH_PATH } from "../../lib/rendering/nginx-conf";
-import { NGINX_CONF_FILE, nginxConfOf, nginxContainerOf, shippedConfigFiles } from "../support/stack-proxy";
-import { StackJson, containerNamed, resourcesOfType, synthConfigFile } from "../support/synth";
+import {
+  NGINX_CONF_FILE,
+  nginxConfOf,
+  nginxContainerOf,
+  shippedConfigFiles,
+} from "../support/stack-proxy";
+import {
+  StackJson,
+  containerNamed,
+  resourcesOfType,
+  synthConfigFile,
+} from "../support/synth";
 
 interface SynthesizedStack {
   readonly spec: StackSpec;
@@ -12,13 +22,18 @@ interface SynthesizedStack {
 
 /** Reference to the name of the stack's own docker_network with that name. */
 function networkReference(json: StackJson, name: string): string | undefined {
-  const entry = Object.entries(resourcesOfType(json, "docker_network")).find(([, network]) => network.name === name);
+  const entry = Object.entries(resourcesOfType(json, "docker_network")).find(
+    ([, network]) => network.name === name,
+  );
   return entry ? `\${docker_network.${entry[0]}.name}` : undefined;
 }
 
 for (const file of shippedConfigFiles()) {
   const result = synthConfigFile(file);
-  const stacks: SynthesizedStack[] = result.deployment.stacks.map((spec) => ({ spec, json: result.stacks[spec.id] }));
+  const stacks: SynthesizedStack[] = result.deployment.stacks.map((spec) => ({
+    spec,
+    json: result.stacks[spec.id],
+  }));
   result.cleanup();
 
   for (const { spec, json } of stacks) {
@@ -30,7 +45,9 @@ for (const file of shippedConfigFiles()) {
       });
 
       test("runs the pinned image", () => {
-        const images = Object.values(resourcesOfType(json, "docker_image")).map((image) => image.name);
+        const images = Object.values(resourcesOfType(json, "docker_image")).map(
+          (image) => image.name,
+        );
         expect(images).toContain(DEFAULT_IMAGES.nginx);
       });
 
@@ -46,7 +63,12 @@ for (const file of shippedConfigFiles()) {
       });
 
       test("healthcheck has bounded timing", () => {
-        expect(container.healthcheck).toMatchObject({ interval: "10s", timeout: "3s", retries: 3, start_period: "5s" });
+        expect(container.healthcheck).toMatchObject({
+          interval: "10s",
+          timeout: "3s",
+          retries: 3,
+          start_period: "5s",
+        });
       });
 
       test("restarts unless stopped", () => {
@@ -58,13 +80,17 @@ for (const file of shippedConfigFiles()) {
       });
 
       test("uploads nginx.conf", () => {
-        const upload = container.upload.find((entry: StackJson) => entry.file === NGINX_CONF_FILE);
+        const upload = container.upload.find(
+          (entry: StackJson) => entry.file === NGINX_CONF_FILE,
+        );
         expect(upload?.content).toMatch(/^http \{$/m);
       });
 
       test("mounts no host path", () => {
         const volumes: StackJson[] = container.volumes ?? [];
-        expect(volumes.filter((volume) => volume.host_path !== undefined)).toEqual([]);
+        expect(
+          volumes.filter((volume) => volume.host_path !== undefined),
+        ).toEqual([]);
       });
 
       test("has no bind mounts", () => {
@@ -74,7 +100,12 @@ for (const file of shippedConfigFiles()) {
 
       test("publishes only local port", () => {
         expect(container.ports).toEqual([
-          { internal: NGINX_LOCAL_PORT, external: spec.nginx.ports[0].external, ip: "127.0.0.1", protocol: "tcp" },
+          {
+            internal: NGINX_LOCAL_PORT,
+            external: spec.nginx.ports[0].external,
+            ip: "127.0.0.1",
+            protocol: "tcp",
+          },
         ]);
       });
 
@@ -90,12 +121,17 @@ for (const file of shippedConfigFiles()) {
       });
 
       test("routing network has fixed address", () => {
-        expect(container.networks_advanced[1].ipv4_address).toBe(spec.nginx.routingAddress);
+        expect(container.networks_advanced[1].ipv4_address).toBe(
+          spec.nginx.routingAddress,
+        );
       });
 
       test("routing network is core's", () => {
         const name: string = container.networks_advanced[1].name;
-        const expected = spec.id === "core" ? networkReference(json, result.deployment.routingNetwork.name) : expect.stringMatching(/routing-network/);
+        const expected =
+          spec.id === "core"
+            ? networkReference(json, result.deployment.routingNetwork.name)
+            : expect.stringMatching(/routing-network/);
         expect(name).toEqual(expected);
       });
 
@@ -103,16 +139,25 @@ for (const file of shippedConfigFiles()) {
         const tunnel = spec.tunnel;
         test("trusts only the stack's cloudflared", () => {
           const cloudflared = containerNamed(json, tunnel.containerName);
-          const address: string = cloudflared?.networks_advanced[0].ipv4_address;
-          const trusted = [...nginxConfOf(json).matchAll(/set_real_ip_from (\S+);/g)].map((match) => match[1]);
+          const address: string =
+            cloudflared?.networks_advanced[0].ipv4_address;
+          const trusted = [
+            ...nginxConfOf(json).matchAll(/set_real_ip_from (\S+);/g),
+          ].map((match) => match[1]);
           expect(trusted).toEqual([address]);
         });
       }
 
-      for (const member of new Map(spec.routes.flatMap((route) => route.members.map((m) => [m.containerName, m] as const))).values()) {
+      for (const member of new Map(
+        spec.routes.flatMap((route) =>
+          route.members.map((m) => [m.containerName, m] as const),
+        ),
+      ).values()) {
         test(`upstream ${member.containerName} has proxied address`, () => {
           const upstream = containerNamed(json, member.containerName);
-          const addresses = (upstream?.networks_advanced ?? []).map((network: StackJson) => network.ipv4_address);
+          const addresses = (upstream?.networks_advanced ?? []).map(
+            (network: StackJson) => network.ipv4_address,
+          );
           expect(addresses).toContain(member.address);
         });
       }

@@ -26,12 +26,22 @@ stacks:
 `;
 
 const HOSTNAME = "ignition.core.example.com";
-const MEMBERS = ["proveit-core-ignition-01", "proveit-core-ignition-02", "proveit-core-ignition-03"];
+const MEMBERS = [
+  "proveit-core-ignition-01",
+  "proveit-core-ignition-02",
+  "proveit-core-ignition-03",
+];
 
 /** Distinct visitor addresses from the benchmarking range 198.18.0.0/15 (RFC 2544). */
-const VISITORS = Array.from({ length: 300 }, (_, index) => `198.18.${Math.floor(index / 250)}.${(index % 250) + 1}`);
+const VISITORS = Array.from(
+  { length: 300 },
+  (_, index) => `198.18.${Math.floor(index / 250)}.${(index % 250) + 1}`,
+);
 
-const core: ShippedStack = stacksOf(synthConfigText(POOL_CONFIG), "pool.yaml")[0];
+const core: ShippedStack = stacksOf(
+  synthConfigText(POOL_CONFIG),
+  "pool.yaml",
+)[0];
 
 /**
  * Sends one request through the stack's cloudflared on behalf of a visitor and
@@ -51,11 +61,16 @@ async function memberFor(proxy: StackProxy, visitor: string): Promise<string> {
 }
 
 /** Member of every visitor, one request each, a few at a time. */
-async function membersOf(proxy: StackProxy, visitors: readonly string[]): Promise<Map<string, string>> {
+async function membersOf(
+  proxy: StackProxy,
+  visitors: readonly string[],
+): Promise<Map<string, string>> {
   const members = new Map<string, string>();
   for (let start = 0; start < visitors.length; start += 20) {
     const batch = visitors.slice(start, start + 20);
-    const served = await Promise.all(batch.map((visitor) => memberFor(proxy, visitor)));
+    const served = await Promise.all(
+      batch.map((visitor) => memberFor(proxy, visitor)),
+    );
     batch.forEach((visitor, index) => members.set(visitor, served[index]));
   }
   return members;
@@ -71,7 +86,9 @@ function countBy(values: Iterable<string>): Map<string, number> {
 
 describeWithNginx("nginx gateway pool", () => {
   test("configuration makes a sticky pool", () => {
-    expect(core.nginxConf).toMatch(/upstream core_ignition \{\n\s+zone core_ignition 64k;\n\s+hash \$remote_addr consistent;/);
+    expect(core.nginxConf).toMatch(
+      /upstream core_ignition \{\n\s+zone core_ignition 64k;\n\s+hash \$remote_addr consistent;/,
+    );
   });
 
   describe("with every member up", () => {
@@ -97,7 +114,9 @@ describeWithNginx("nginx gateway pool", () => {
 
     test("repeat visits keep their member", async () => {
       const again = await membersOf(proxy, VISITORS.slice(0, 60));
-      const moved = [...again].filter(([visitor, member]) => placement.get(visitor) !== member);
+      const moved = [...again].filter(
+        ([visitor, member]) => placement.get(visitor) !== member,
+      );
       expect(moved).toEqual([]);
     });
 
@@ -108,7 +127,9 @@ describeWithNginx("nginx gateway pool", () => {
     test("weight 2 member takes most", () => {
       const counts = countBy(placement.values());
       const heavy = counts.get(MEMBERS[0]) ?? 0;
-      expect(heavy).toBeGreaterThan(Math.max(counts.get(MEMBERS[1]) ?? 0, counts.get(MEMBERS[2]) ?? 0));
+      expect(heavy).toBeGreaterThan(
+        Math.max(counts.get(MEMBERS[1]) ?? 0, counts.get(MEMBERS[2]) ?? 0),
+      );
     });
 
     test("forged CF-Connecting-IP chooses nothing", async () => {
@@ -132,7 +153,11 @@ describeWithNginx("nginx gateway pool", () => {
         headers: { "cf-connecting-ip": "203.0.113.9" },
         localAddress: "127.0.0.1",
       });
-      expect((JSON.parse(response.body) as StubResponse).headers["x-forwarded-proto"]).toBe("http");
+      expect(
+        (JSON.parse(response.body) as StubResponse).headers[
+          "x-forwarded-proto"
+        ],
+      ).toBe("http");
     });
 
     test("forged request keyed on socket", async () => {
@@ -142,7 +167,9 @@ describeWithNginx("nginx gateway pool", () => {
         headers: { "cf-connecting-ip": "203.0.113.9" },
         localAddress: "127.0.0.1",
       });
-      expect((JSON.parse(response.body) as StubResponse).headers["x-real-ip"]).toBe("127.0.0.1");
+      expect(
+        (JSON.parse(response.body) as StubResponse).headers["x-real-ip"],
+      ).toBe("127.0.0.1");
     });
   });
 
@@ -171,7 +198,9 @@ describeWithNginx("nginx gateway pool", () => {
     });
 
     test("every visitor still answered", () => {
-      expect([...after.values()].filter((member) => member.startsWith("status"))).toEqual([]);
+      expect(
+        [...after.values()].filter((member) => member.startsWith("status")),
+      ).toEqual([]);
     });
 
     test("removed member takes no traffic", () => {
@@ -179,7 +208,11 @@ describeWithNginx("nginx gateway pool", () => {
     });
 
     test("other visitors keep their member", () => {
-      const moved = VISITORS.filter((visitor) => before.get(visitor) !== removed && after.get(visitor) !== before.get(visitor));
+      const moved = VISITORS.filter(
+        (visitor) =>
+          before.get(visitor) !== removed &&
+          after.get(visitor) !== before.get(visitor),
+      );
       expect(moved).toEqual([]);
     });
   });

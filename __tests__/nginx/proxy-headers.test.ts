@@ -78,7 +78,11 @@ describeWithNginx("nginx proxy headers", () => {
           const response = await httpGet({
             port: proxy.publicPort,
             host: hostname,
-            headers: { "cf-connecting-ip": VISITOR, "x-forwarded-for": VISITOR, "x-forwarded-proto": "https" },
+            headers: {
+              "cf-connecting-ip": VISITOR,
+              "x-forwarded-for": VISITOR,
+              "x-forwarded-proto": "https",
+            },
             localAddress: "127.0.0.1",
           });
           headers = (JSON.parse(response.body) as StubResponse).headers;
@@ -110,11 +114,15 @@ describeWithNginx("nginx proxy headers", () => {
         });
 
         test("Host keeps the port", () => {
-          expect(headers.host).toBe(`localhost:${spec.nginx.ports[0]?.external ?? 8080}`);
+          expect(headers.host).toBe(
+            `localhost:${spec.nginx.ports[0]?.external ?? 8080}`,
+          );
         });
 
         test("X-Forwarded-Host keeps the port", () => {
-          expect(headers["x-forwarded-host"]).toBe(`localhost:${spec.nginx.ports[0]?.external ?? 8080}`);
+          expect(headers["x-forwarded-host"]).toBe(
+            `localhost:${spec.nginx.ports[0]?.external ?? 8080}`,
+          );
         });
 
         test("underscore header reaches upstream", () => {
@@ -139,12 +147,24 @@ describeWithNginx("nginx proxy headers", () => {
         const statuses = new Set<number>();
         try {
           for (let index = 0; index < SEQUENTIAL_REQUESTS; index += 1) {
-            statuses.add((await httpGet({ port: proxy.publicPort, host: hostname, path: `/request/${index}`, agent })).status);
+            statuses.add(
+              (
+                await httpGet({
+                  port: proxy.publicPort,
+                  host: hostname,
+                  path: `/request/${index}`,
+                  agent,
+                })
+              ).status,
+            );
           }
         } finally {
           agent.destroy();
         }
-        const connections = [...proxy.stubs.values()].reduce((sum, stub) => sum + stub.connections, 0);
+        const connections = [...proxy.stubs.values()].reduce(
+          (sum, stub) => sum + stub.connections,
+          0,
+        );
         expect([...statuses]).toEqual([200]);
         expect(connections).toBeLessThanOrEqual(1);
       });
@@ -153,7 +173,9 @@ describeWithNginx("nginx proxy headers", () => {
 
   describe("upstream keepalive under concurrency", () => {
     const { spec, nginxConf } = shippedStacks()[0];
-    const hostname = spec.routes.find((candidate) => candidate.hostname)?.hostname;
+    const hostname = spec.routes.find(
+      (candidate) => candidate.hostname,
+    )?.hostname;
     let proxy: StackProxy;
 
     beforeAll(async () => {
@@ -166,13 +188,21 @@ describeWithNginx("nginx proxy headers", () => {
     });
 
     test("concurrent requests keep their connections", async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENT_REQUESTS });
+      const agent = new http.Agent({
+        keepAlive: true,
+        maxSockets: CONCURRENT_REQUESTS,
+      });
       const statuses = new Set<number>();
       try {
         for (let wave = 0; wave < 20; wave += 1) {
           const responses = await Promise.all(
             Array.from({ length: CONCURRENT_REQUESTS }, (_, index) =>
-              httpGet({ port: proxy.publicPort, host: hostname, path: `/wave/${wave}/${index}`, agent }),
+              httpGet({
+                port: proxy.publicPort,
+                host: hostname,
+                path: `/wave/${wave}/${index}`,
+                agent,
+              }),
             ),
           );
           responses.forEach((response) => statuses.add(response.status));
@@ -180,7 +210,10 @@ describeWithNginx("nginx proxy headers", () => {
       } finally {
         agent.destroy();
       }
-      const connections = [...proxy.stubs.values()].reduce((sum, stub) => sum + stub.connections, 0);
+      const connections = [...proxy.stubs.values()].reduce(
+        (sum, stub) => sum + stub.connections,
+        0,
+      );
       expect([...statuses]).toEqual([200]);
       // One upstream connection per request in flight is enough. A keepalive cap below that closes some after each wave.
       expect(connections).toBeLessThanOrEqual(CONCURRENT_REQUESTS);

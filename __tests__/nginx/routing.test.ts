@@ -1,8 +1,15 @@
 import type { RouteSpec } from "../../lib/config/model";
-import { NGINX_HEALTH_PATH, NGINX_STATUS_PATH } from "../../lib/rendering/nginx-conf";
+import {
+  NGINX_HEALTH_PATH,
+  NGINX_STATUS_PATH,
+} from "../../lib/rendering/nginx-conf";
 import { httpGet } from "../support/http-client";
 import { describeWithNginx } from "../support/nginx";
-import { StackProxy, shippedStacks, upstreamMembers } from "../support/stack-proxy";
+import {
+  StackProxy,
+  shippedStacks,
+  upstreamMembers,
+} from "../support/stack-proxy";
 import type { StubResponse } from "../support/upstream-stub";
 
 const stacks = shippedStacks();
@@ -18,7 +25,11 @@ function memberNames(route: RouteSpec): string[] {
 
 interface EntryPoint {
   readonly name: string;
-  readonly request: { readonly public: boolean; readonly host?: string; readonly path: string };
+  readonly request: {
+    readonly public: boolean;
+    readonly host?: string;
+    readonly path: string;
+  };
 }
 
 /**
@@ -28,10 +39,25 @@ interface EntryPoint {
  */
 function entryPoints(routes: readonly RouteSpec[]): EntryPoint[] {
   return routes.flatMap((route) => {
-    const hostPath = route.pathPrefix === "keep" && route.localPath ? route.localPath : "/";
+    const hostPath =
+      route.pathPrefix === "keep" && route.localPath ? route.localPath : "/";
     return [
-      ...(route.hostname ? [{ name: `host ${route.hostname}`, request: { public: true, host: route.hostname, path: hostPath } }] : []),
-      ...(route.localPath && !isRedirected(route) ? [{ name: `path ${route.localPath}`, request: { public: false, path: route.localPath } }] : []),
+      ...(route.hostname
+        ? [
+            {
+              name: `host ${route.hostname}`,
+              request: { public: true, host: route.hostname, path: hostPath },
+            },
+          ]
+        : []),
+      ...(route.localPath && !isRedirected(route)
+        ? [
+            {
+              name: `path ${route.localPath}`,
+              request: { public: false, path: route.localPath },
+            },
+          ]
+        : []),
     ];
   });
 }
@@ -49,21 +75,36 @@ describeWithNginx("nginx routing", () => {
         await proxy?.stop();
       });
 
-      for (const route of spec.routes.filter((candidate) => candidate.hostname)) {
+      for (const route of spec.routes.filter(
+        (candidate) => candidate.hostname,
+      )) {
         test(`host ${route.hostname} reaches its upstream`, async () => {
-          const response = await httpGet({ port: proxy.publicPort, host: route.hostname, path: "/probe?q=1" });
+          const response = await httpGet({
+            port: proxy.publicPort,
+            host: route.hostname,
+            path: "/probe?q=1",
+          });
           const body = JSON.parse(response.body) as StubResponse;
           expect(memberNames(route)).toContain(body.name);
         });
 
         test(`host ${route.hostname} keeps the path`, async () => {
-          const response = await httpGet({ port: proxy.publicPort, host: route.hostname, path: "/probe?q=1" });
-          expect((JSON.parse(response.body) as StubResponse).url).toBe("/probe?q=1");
+          const response = await httpGet({
+            port: proxy.publicPort,
+            host: route.hostname,
+            path: "/probe?q=1",
+          });
+          expect((JSON.parse(response.body) as StubResponse).url).toBe(
+            "/probe?q=1",
+          );
         });
       }
 
       test("unknown host gets 404", async () => {
-        const response = await httpGet({ port: proxy.publicPort, host: "unknown.example.net" });
+        const response = await httpGet({
+          port: proxy.publicPort,
+          host: "unknown.example.net",
+        });
         expect(response.status).toBe(404);
       });
 
@@ -71,91 +112,163 @@ describeWithNginx("nginx routing", () => {
         for (const stub of proxy.stubs.values()) {
           stub.reset();
         }
-        await httpGet({ port: proxy.publicPort, host: "unknown.example.net", path: "/probe" });
-        const received = [...proxy.stubs.values()].reduce((sum, stub) => sum + stub.requests.length, 0);
+        await httpGet({
+          port: proxy.publicPort,
+          host: "unknown.example.net",
+          path: "/probe",
+        });
+        const received = [...proxy.stubs.values()].reduce(
+          (sum, stub) => sum + stub.requests.length,
+          0,
+        );
         expect(received).toBe(0);
       });
 
-      for (const route of spec.routes.filter((candidate) => candidate.localPath && isRedirected(candidate))) {
+      for (const route of spec.routes.filter(
+        (candidate) => candidate.localPath && isRedirected(candidate),
+      )) {
         test(`path ${route.localPath} redirects to its port`, async () => {
-          const response = await httpGet({ port: proxy.localPort, host: "localhost", path: `${route.localPath}probe` });
-          expect([response.status, response.headers.location]).toEqual([302, `http://localhost:${route.redirectPort}/`]);
+          const response = await httpGet({
+            port: proxy.localPort,
+            host: "localhost",
+            path: `${route.localPath}probe`,
+          });
+          expect([response.status, response.headers.location]).toEqual([
+            302,
+            `http://localhost:${route.redirectPort}/`,
+          ]);
         });
 
         test(`path ${route.localPath} without slash redirects`, async () => {
-          const response = await httpGet({ port: proxy.localPort, host: "localhost", path: route.localPath!.slice(0, -1) });
-          expect([response.status, response.headers.location]).toEqual([302, `http://localhost:${route.redirectPort}/`]);
+          const response = await httpGet({
+            port: proxy.localPort,
+            host: "localhost",
+            path: route.localPath!.slice(0, -1),
+          });
+          expect([response.status, response.headers.location]).toEqual([
+            302,
+            `http://localhost:${route.redirectPort}/`,
+          ]);
         });
       }
 
-      for (const route of spec.routes.filter((candidate) => candidate.localPath && !isRedirected(candidate))) {
-        const keepsPrefix = route.localPath !== "/" && route.pathPrefix === "keep";
+      for (const route of spec.routes.filter(
+        (candidate) => candidate.localPath && !isRedirected(candidate),
+      )) {
+        const keepsPrefix =
+          route.localPath !== "/" && route.pathPrefix === "keep";
 
         test(`path ${route.localPath} reaches its upstream`, async () => {
-          const response = await httpGet({ port: proxy.localPort, path: `${route.localPath}probe?q=1` });
+          const response = await httpGet({
+            port: proxy.localPort,
+            path: `${route.localPath}probe?q=1`,
+          });
           const body = JSON.parse(response.body) as StubResponse;
           expect(memberNames(route)).toContain(body.name);
         });
 
         test(`path ${route.localPath} upstream path`, async () => {
-          const response = await httpGet({ port: proxy.localPort, path: `${route.localPath}probe?q=1` });
-          const expected = keepsPrefix ? `${route.localPath}probe?q=1` : "/probe?q=1";
-          expect((JSON.parse(response.body) as StubResponse).url).toBe(expected);
+          const response = await httpGet({
+            port: proxy.localPort,
+            path: `${route.localPath}probe?q=1`,
+          });
+          const expected = keepsPrefix
+            ? `${route.localPath}probe?q=1`
+            : "/probe?q=1";
+          expect((JSON.parse(response.body) as StubResponse).url).toBe(
+            expected,
+          );
         });
 
         if (keepsPrefix && route.hostname) {
           test(`host ${route.hostname} root redirects to prefix`, async () => {
-            const response = await httpGet({ port: proxy.publicPort, host: route.hostname, path: "/" });
-            expect([response.status, response.headers.location]).toEqual([302, route.localPath]);
+            const response = await httpGet({
+              port: proxy.publicPort,
+              host: route.hostname,
+              path: "/",
+            });
+            expect([response.status, response.headers.location]).toEqual([
+              302,
+              route.localPath,
+            ]);
           });
         }
 
         if (route.localPath !== "/") {
           test(`path ${route.localPath} without slash redirects`, async () => {
-            const response = await httpGet({ port: proxy.localPort, path: route.localPath!.slice(0, -1) });
-            expect([response.status, response.headers.location]).toEqual([301, route.localPath]);
+            const response = await httpGet({
+              port: proxy.localPort,
+              path: route.localPath!.slice(0, -1),
+            });
+            expect([response.status, response.headers.location]).toEqual([
+              301,
+              route.localPath,
+            ]);
           });
         }
       }
 
       test("unrouted local path falls back", async () => {
         const fallback = spec.routes.find((route) => route.localPath === "/");
-        const response = await httpGet({ port: proxy.localPort, path: "/no-such-route/" });
+        const response = await httpGet({
+          port: proxy.localPort,
+          path: "/no-such-route/",
+        });
         if (fallback) {
-          expect(memberNames(fallback)).toContain((JSON.parse(response.body) as StubResponse).name);
+          expect(memberNames(fallback)).toContain(
+            (JSON.parse(response.body) as StubResponse).name,
+          );
         } else {
           expect(response.status).toBe(404);
         }
       });
 
       test("health endpoint on local port", async () => {
-        const response = await httpGet({ port: proxy.localPort, path: NGINX_HEALTH_PATH });
+        const response = await httpGet({
+          port: proxy.localPort,
+          path: NGINX_HEALTH_PATH,
+        });
         expect([response.status, response.body]).toEqual([200, "ok\n"]);
       });
 
       test("health endpoint on public port", async () => {
-        const response = await httpGet({ port: proxy.publicPort, host: "unknown.example.net", path: NGINX_HEALTH_PATH });
+        const response = await httpGet({
+          port: proxy.publicPort,
+          host: "unknown.example.net",
+          path: NGINX_HEALTH_PATH,
+        });
         expect(response.status).toBe(200);
       });
 
       test("status endpoint answers loopback", async () => {
-        const response = await httpGet({ port: proxy.localPort, path: NGINX_STATUS_PATH });
+        const response = await httpGet({
+          port: proxy.localPort,
+          path: NGINX_STATUS_PATH,
+        });
         expect(response.body).toMatch(/^Active connections: \d+/);
       });
 
       test("nginx logs no errors", () => {
-        expect(proxy.nginx.errorOutput).not.toMatch(/\[(emerg|alert|crit|error)\]/);
+        expect(proxy.nginx.errorOutput).not.toMatch(
+          /\[(emerg|alert|crit|error)\]/,
+        );
       });
     });
 
     for (const missing of upstreamMembers(spec).keys()) {
       describe(`${config} ${spec.id} without ${missing}`, () => {
         let proxy: StackProxy;
-        const routesOfMissing = spec.routes.filter((route) => memberNames(route).every((name) => name === missing));
-        const otherRoutes = spec.routes.filter((route) => !memberNames(route).includes(missing));
+        const routesOfMissing = spec.routes.filter((route) =>
+          memberNames(route).every((name) => name === missing),
+        );
+        const otherRoutes = spec.routes.filter(
+          (route) => !memberNames(route).includes(missing),
+        );
 
         beforeAll(async () => {
-          proxy = await StackProxy.start(spec, nginxConf, { missing: [missing] });
+          proxy = await StackProxy.start(spec, nginxConf, {
+            missing: [missing],
+          });
         });
 
         afterAll(async () => {
@@ -163,20 +276,29 @@ describeWithNginx("nginx routing", () => {
         });
 
         test("nginx starts healthy", async () => {
-          const response = await httpGet({ port: proxy.localPort, path: NGINX_HEALTH_PATH });
+          const response = await httpGet({
+            port: proxy.localPort,
+            path: NGINX_HEALTH_PATH,
+          });
           expect(response.status).toBe(200);
         });
 
         for (const { name, request } of entryPoints(routesOfMissing)) {
           test(`${name} answers 502`, async () => {
-            const response = await httpGet({ ...request, port: request.public ? proxy.publicPort : proxy.localPort });
+            const response = await httpGet({
+              ...request,
+              port: request.public ? proxy.publicPort : proxy.localPort,
+            });
             expect([502, 503]).toContain(response.status);
           });
         }
 
         for (const { name, request } of entryPoints(otherRoutes)) {
           test(`${name} still answers 200`, async () => {
-            const response = await httpGet({ ...request, port: request.public ? proxy.publicPort : proxy.localPort });
+            const response = await httpGet({
+              ...request,
+              port: request.public ? proxy.publicPort : proxy.localPort,
+            });
             expect(response.status).toBe(200);
           });
         }
@@ -187,11 +309,15 @@ describeWithNginx("nginx routing", () => {
   // Field case: a proxy that names its upstream containers fails at start with
   // "host not found in upstream" while one of them does not exist yet.
   describe("every upstream container absent", () => {
-    const { spec, nginxConf } = stacks.reduce((most, stack) => (stack.spec.routes.length > most.spec.routes.length ? stack : most));
+    const { spec, nginxConf } = stacks.reduce((most, stack) =>
+      stack.spec.routes.length > most.spec.routes.length ? stack : most,
+    );
     let proxy: StackProxy;
 
     beforeAll(async () => {
-      proxy = await StackProxy.start(spec, nginxConf, { missing: [...upstreamMembers(spec).keys()] });
+      proxy = await StackProxy.start(spec, nginxConf, {
+        missing: [...upstreamMembers(spec).keys()],
+      });
     });
 
     afterAll(async () => {
@@ -199,7 +325,10 @@ describeWithNginx("nginx routing", () => {
     });
 
     test("nginx starts and is healthy", async () => {
-      const response = await httpGet({ port: proxy.localPort, path: NGINX_HEALTH_PATH });
+      const response = await httpGet({
+        port: proxy.localPort,
+        path: NGINX_HEALTH_PATH,
+      });
       expect(response.status).toBe(200);
     });
 
@@ -208,14 +337,22 @@ describeWithNginx("nginx routing", () => {
     });
 
     test("unknown host still 404", async () => {
-      const response = await httpGet({ port: proxy.publicPort, host: "unknown.example.net" });
+      const response = await httpGet({
+        port: proxy.publicPort,
+        host: "unknown.example.net",
+      });
       expect(response.status).toBe(404);
     });
 
     test("each host answers 502", async () => {
       const statuses = new Set<number>();
-      for (const route of spec.routes.filter((candidate) => candidate.hostname)) {
-        statuses.add((await httpGet({ port: proxy.publicPort, host: route.hostname })).status);
+      for (const route of spec.routes.filter(
+        (candidate) => candidate.hostname,
+      )) {
+        statuses.add(
+          (await httpGet({ port: proxy.publicPort, host: route.hostname }))
+            .status,
+        );
       }
       expect([...statuses]).toEqual([502]);
     });

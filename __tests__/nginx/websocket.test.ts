@@ -5,7 +5,11 @@ import type { StackSpec } from "../../lib/config/model";
 import { renderNginxConfig } from "../../lib/rendering/nginx-conf";
 import { closed, echo, openWebSocket } from "../support/http-client";
 import { describeWithNginx } from "../support/nginx";
-import { ShippedStack, StackProxy, shippedStacks } from "../support/stack-proxy";
+import {
+  ShippedStack,
+  StackProxy,
+  shippedStacks,
+} from "../support/stack-proxy";
 import { PERSPECTIVE_WEBSOCKET_PATH } from "../support/upstream-stub";
 
 const stacks = shippedStacks();
@@ -45,7 +49,11 @@ function sleep(milliseconds: number): Promise<void> {
 }
 
 /** Sends a WebSocket handshake by hand and resolves with the status nginx returns. */
-function handshakeStatus(port: number, host: string, path: string): Promise<number> {
+function handshakeStatus(
+  port: number,
+  host: string,
+  path: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = http.request({
       host: "127.0.0.1",
@@ -69,7 +77,9 @@ function handshakeStatus(port: number, host: string, path: string): Promise<numb
       response.resume();
       resolve(response.statusCode ?? 0);
     });
-    request.on("timeout", () => request.destroy(new Error("handshake timed out")));
+    request.on("timeout", () =>
+      request.destroy(new Error("handshake timed out")),
+    );
     request.on("error", reject);
     request.end();
   });
@@ -92,16 +102,25 @@ describeWithNginx("nginx WebSockets", () => {
         if (route.hostname) {
           const hostname = route.hostname;
           test(`host ${hostname} upgrades and echoes`, async () => {
-            const socket = await openWebSocket({ port: proxy.publicPort, host: hostname, path: PERSPECTIVE_WEBSOCKET_PATH });
+            const socket = await openWebSocket({
+              port: proxy.publicPort,
+              host: hostname,
+              path: PERSPECTIVE_WEBSOCKET_PATH,
+            });
             try {
-              expect(await echo(socket, `hello ${hostname}`)).toBe(`hello ${hostname}`);
+              expect(await echo(socket, `hello ${hostname}`)).toBe(
+                `hello ${hostname}`,
+              );
             } finally {
               socket.terminate();
             }
           });
         }
         // A path that redirects to the application's own port carries no WebSocket through nginx.
-        if (route.localPath && !(route.localPath !== "/" && route.pathPrefix === "redirect")) {
+        if (
+          route.localPath &&
+          !(route.localPath !== "/" && route.pathPrefix === "redirect")
+        ) {
           const path = `${route.localPath}${PERSPECTIVE_WEBSOCKET_PATH.slice(1)}`;
           test(`path ${route.localPath} upgrades and echoes`, async () => {
             const socket = await openWebSocket({ port: proxy.localPort, path });
@@ -152,21 +171,33 @@ describeWithNginx("nginx WebSockets", () => {
     // Field case: with the Upgrade or Connection header missing upstream, the
     // gateway refuses the WebSocket and Perspective stays on "Authenticating".
     test("Authenticating case returns 101", async () => {
-      const status = await handshakeStatus(proxy.publicPort, route.hostname!, PERSPECTIVE_WEBSOCKET_PATH);
+      const status = await handshakeStatus(
+        proxy.publicPort,
+        route.hostname!,
+        PERSPECTIVE_WEBSOCKET_PATH,
+      );
       expect(status).toBe(101);
     });
 
     test("gateway receives Upgrade websocket", async () => {
       const stub = proxy.stub(route.members[0].containerName);
       stub.reset();
-      await handshakeStatus(proxy.publicPort, route.hostname!, PERSPECTIVE_WEBSOCKET_PATH);
+      await handshakeStatus(
+        proxy.publicPort,
+        route.hostname!,
+        PERSPECTIVE_WEBSOCKET_PATH,
+      );
       expect(stub.upgrades[0]?.headers.upgrade).toBe("websocket");
     });
 
     test("gateway receives Connection upgrade", async () => {
       const stub = proxy.stub(route.members[0].containerName);
       stub.reset();
-      await handshakeStatus(proxy.publicPort, route.hostname!, PERSPECTIVE_WEBSOCKET_PATH);
+      await handshakeStatus(
+        proxy.publicPort,
+        route.hostname!,
+        PERSPECTIVE_WEBSOCKET_PATH,
+      );
       expect(stub.upgrades[0]?.headers.connection).toBe("upgrade");
     });
   });
@@ -176,7 +207,9 @@ describeWithNginx("nginx WebSockets", () => {
   describe("idle WebSocket timeout", () => {
     for (const { config, spec, nginxConf } of stacks) {
       test(`${config} ${spec.id} outlasts nginx default`, () => {
-        const timeout = Number(/proxy_read_timeout (\d+)s;/.exec(nginxConf)?.[1]);
+        const timeout = Number(
+          /proxy_read_timeout (\d+)s;/.exec(nginxConf)?.[1],
+        );
         expect(timeout).toBeGreaterThan(NGINX_DEFAULT_READ_TIMEOUT_SECONDS);
       });
     }
@@ -188,8 +221,13 @@ describeWithNginx("nginx WebSockets", () => {
     const route = shipped.spec.routes.find((candidate) => candidate.hostname)!;
 
     test("short render differs only in timeouts", () => {
-      const expected = shipped.nginxConf.replace(/(proxy_(read|send)_timeout) \d+s;/g, `$1 ${SURVIVED_TIMEOUT_SECONDS}s;`);
-      expect(renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS)).toBe(expected);
+      const expected = shipped.nginxConf.replace(
+        /(proxy_(read|send)_timeout) \d+s;/g,
+        `$1 ${SURVIVED_TIMEOUT_SECONDS}s;`,
+      );
+      expect(renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS)).toBe(
+        expected,
+      );
     });
 
     describe(`with a ${SURVIVED_TIMEOUT_SECONDS} s timeout`, () => {
@@ -197,7 +235,10 @@ describeWithNginx("nginx WebSockets", () => {
       let socket: WebSocket | undefined;
 
       beforeAll(async () => {
-        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS));
+        proxy = await StackProxy.start(
+          shipped.spec,
+          renderWithTimeout(shipped.spec, SURVIVED_TIMEOUT_SECONDS),
+        );
       });
 
       afterAll(async () => {
@@ -206,7 +247,11 @@ describeWithNginx("nginx WebSockets", () => {
       });
 
       test("survives 2 s of silence", async () => {
-        socket = await openWebSocket({ port: proxy.publicPort, host: route.hostname, path: PERSPECTIVE_WEBSOCKET_PATH });
+        socket = await openWebSocket({
+          port: proxy.publicPort,
+          host: route.hostname,
+          path: PERSPECTIVE_WEBSOCKET_PATH,
+        });
         await sleep(IDLE_MILLISECONDS);
         expect(await echo(socket, "still there")).toBe("still there");
       });
@@ -217,7 +262,10 @@ describeWithNginx("nginx WebSockets", () => {
       let socket: WebSocket | undefined;
 
       beforeAll(async () => {
-        proxy = await StackProxy.start(shipped.spec, renderWithTimeout(shipped.spec, CLOSING_TIMEOUT_SECONDS));
+        proxy = await StackProxy.start(
+          shipped.spec,
+          renderWithTimeout(shipped.spec, CLOSING_TIMEOUT_SECONDS),
+        );
       });
 
       afterAll(async () => {
@@ -226,12 +274,22 @@ describeWithNginx("nginx WebSockets", () => {
       });
 
       test("closes after 1 s of silence", async () => {
-        socket = await openWebSocket({ port: proxy.publicPort, host: route.hostname, path: PERSPECTIVE_WEBSOCKET_PATH });
+        socket = await openWebSocket({
+          port: proxy.publicPort,
+          host: route.hostname,
+          path: PERSPECTIVE_WEBSOCKET_PATH,
+        });
         let timer: NodeJS.Timeout | undefined;
         const deadline = new Promise<string>((resolve) => {
-          timer = setTimeout(() => resolve("open"), CLOSING_TIMEOUT_SECONDS * 1000 + 3_000);
+          timer = setTimeout(
+            () => resolve("open"),
+            CLOSING_TIMEOUT_SECONDS * 1000 + 3_000,
+          );
         });
-        const outcome = await Promise.race([closed(socket).then(() => "closed"), deadline]);
+        const outcome = await Promise.race([
+          closed(socket).then(() => "closed"),
+          deadline,
+        ]);
         clearTimeout(timer);
         expect(outcome).toBe("closed");
       });

@@ -24,16 +24,28 @@ const sourceFiles = DOCUMENTED_FOLDERS.flatMap((folder) =>
     .filter((name) => name.endsWith(".ts"))
     .map((name) => {
       const file = path.join(folder, name);
-      return ts.createSourceFile(file, readFileSync(path.join(PROJECT_ROOT, file), "utf8"), ts.ScriptTarget.ES2022, true);
+      return ts.createSourceFile(
+        file,
+        readFileSync(path.join(PROJECT_ROOT, file), "utf8"),
+        ts.ScriptTarget.ES2022,
+        true,
+      );
     }),
 );
 
 function isExported(node: ts.Node): boolean {
-  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword);
+  return (
+    ts.canHaveModifiers(node) &&
+    (ts.getModifiers(node) ?? []).some(
+      (modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword,
+    )
+  );
 }
 
 function jsDocs(node: ts.Node): ts.JSDoc[] {
-  return ts.getJSDocCommentsAndTags(node).filter((entry): entry is ts.JSDoc => ts.isJSDoc(entry));
+  return ts
+    .getJSDocCommentsAndTags(node)
+    .filter((entry): entry is ts.JSDoc => ts.isJSDoc(entry));
 }
 
 function description(node: ts.Node): string {
@@ -44,16 +56,27 @@ function description(node: ts.Node): string {
 }
 
 function tagNames(node: ts.Node): string[] {
-  return jsDocs(node).flatMap((doc) => (doc.tags ?? []).map((tag) => tag.tagName.text));
+  return jsDocs(node).flatMap((doc) =>
+    (doc.tags ?? []).map((tag) => tag.tagName.text),
+  );
 }
 
 function extendsConstruct(node: ts.ClassDeclaration): boolean {
-  const heritage = node.heritageClauses?.find((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword);
-  return heritage?.types.some((type) => CONSTRUCT_BASES.has(type.expression.getText())) ?? false;
+  const heritage = node.heritageClauses?.find(
+    (clause) => clause.token === ts.SyntaxKind.ExtendsKeyword,
+  );
+  return (
+    heritage?.types.some((type) =>
+      CONSTRUCT_BASES.has(type.expression.getText()),
+    ) ?? false
+  );
 }
 
 const interfaces = sourceFiles.flatMap((file) =>
-  file.statements.filter((node): node is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(node) && isExported(node)),
+  file.statements.filter(
+    (node): node is ts.InterfaceDeclaration =>
+      ts.isInterfaceDeclaration(node) && isExported(node),
+  ),
 );
 
 const props: Declaration[] = interfaces.flatMap((declaration) =>
@@ -65,28 +88,53 @@ const props: Declaration[] = interfaces.flatMap((declaration) =>
 );
 
 const constructs = sourceFiles.flatMap((file) =>
-  file.statements.filter((node): node is ts.ClassDeclaration => ts.isClassDeclaration(node) && isExported(node) && extendsConstruct(node)),
+  file.statements.filter(
+    (node): node is ts.ClassDeclaration =>
+      ts.isClassDeclaration(node) && isExported(node) && extendsConstruct(node),
+  ),
 );
 
 const attributes: Declaration[] = constructs.flatMap((declaration) =>
   declaration.members
     .filter(ts.isPropertyDeclaration)
-    .filter((member) => !(ts.getModifiers(member) ?? []).some((modifier) => [ts.SyntaxKind.PrivateKeyword, ts.SyntaxKind.ProtectedKeyword].includes(modifier.kind)))
-    .map((member) => ({ file: declaration.getSourceFile().fileName, name: `${declaration.name?.text}.${member.name.getText()}`, node: member })),
+    .filter(
+      (member) =>
+        !(ts.getModifiers(member) ?? []).some((modifier) =>
+          [
+            ts.SyntaxKind.PrivateKeyword,
+            ts.SyntaxKind.ProtectedKeyword,
+          ].includes(modifier.kind),
+        ),
+    )
+    .map((member) => ({
+      file: declaration.getSourceFile().fileName,
+      name: `${declaration.name?.text}.${member.name.getText()}`,
+      node: member,
+    })),
 );
 
 /** Extracts the code of each fenced block in the construct's `@example` tags. */
 function examplesOf(declaration: ts.ClassDeclaration): Example[] {
-  const tags = jsDocs(declaration).flatMap((doc) => (doc.tags ?? []).filter((tag) => tag.tagName.text === "example"));
+  const tags = jsDocs(declaration).flatMap((doc) =>
+    (doc.tags ?? []).filter((tag) => tag.tagName.text === "example"),
+  );
   return tags.flatMap((tag) => {
     const text = ts.getTextOfJSDocComment(tag.comment) ?? "";
-    return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => ({ construct: declaration.name?.text ?? "", code: match[1] }));
+    return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => ({
+      construct: declaration.name?.text ?? "",
+      code: match[1],
+    }));
   });
 }
 
 /** Type-checks the examples as files of the project, with "proveit-stacks" mapped to lib/index.ts. */
 function compileExamples(examples: Example[]): string[] {
-  const files = new Map(examples.map((example) => [path.join(EXAMPLE_FOLDER, `${example.construct}.ts`), example.code]));
+  const files = new Map(
+    examples.map((example) => [
+      path.join(EXAMPLE_FOLDER, `${example.construct}.ts`),
+      example.code,
+    ]),
+  );
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.CommonJS,
@@ -104,43 +152,66 @@ function compileExamples(examples: Example[]): string[] {
   host.readFile = (file) => files.get(file) ?? ts.sys.readFile(file);
   host.getSourceFile = (file, language, onError) => {
     const text = files.get(file);
-    return text === undefined ? getSourceFile(file, language, onError) : ts.createSourceFile(file, text, language, true);
+    return text === undefined
+      ? getSourceFile(file, language, onError)
+      : ts.createSourceFile(file, text, language, true);
   };
   const program = ts.createProgram([...files.keys()], options, host);
   return ts
     .getPreEmitDiagnostics(program)
-    .filter((diagnostic) => diagnostic.file && files.has(diagnostic.file.fileName))
+    .filter(
+      (diagnostic) => diagnostic.file && files.has(diagnostic.file.fileName),
+    )
     .map((diagnostic) => {
-      const { line } = diagnostic.file!.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
+      const { line } = diagnostic.file!.getLineAndCharacterOfPosition(
+        diagnostic.start ?? 0,
+      );
       return `${path.basename(diagnostic.file!.fileName)}:${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`;
     });
 }
 
 test("scan finds constructs and props", () => {
   expect(constructs.map((declaration) => declaration.name?.text)).toEqual(
-    expect.arrayContaining(["IgnitionGateway", "ServiceContainer", "SharedDatabase", "StackNginx", "TunnelStack", "PlatformStack"]),
+    expect.arrayContaining([
+      "IgnitionGateway",
+      "ServiceContainer",
+      "SharedDatabase",
+      "StackNginx",
+      "TunnelStack",
+      "PlatformStack",
+    ]),
   );
   expect(props.length).toBeGreaterThan(50);
 });
 
 test("every prop has a description", () => {
-  const undocumented = props.filter((prop) => description(prop.node) === "").map((prop) => `${prop.file}: ${prop.name}`);
+  const undocumented = props
+    .filter((prop) => description(prop.node) === "")
+    .map((prop) => `${prop.file}: ${prop.name}`);
   expect(undocumented).toEqual([]);
 });
 
 test("optional props state @default", () => {
-  const optional = props.filter((prop) => (prop.node as ts.PropertySignature).questionToken !== undefined);
-  const missing = optional.filter((prop) => !tagNames(prop.node).includes("default")).map((prop) => `${prop.file}: ${prop.name}`);
+  const optional = props.filter(
+    (prop) => (prop.node as ts.PropertySignature).questionToken !== undefined,
+  );
+  const missing = optional
+    .filter((prop) => !tagNames(prop.node).includes("default"))
+    .map((prop) => `${prop.file}: ${prop.name}`);
   expect(missing).toEqual([]);
 });
 
 test("construct attributes have descriptions", () => {
-  const undocumented = attributes.filter((attribute) => description(attribute.node) === "").map((attribute) => `${attribute.file}: ${attribute.name}`);
+  const undocumented = attributes
+    .filter((attribute) => description(attribute.node) === "")
+    .map((attribute) => `${attribute.file}: ${attribute.name}`);
   expect(undocumented).toEqual([]);
 });
 
 test("every construct has an example", () => {
-  const missing = constructs.filter((declaration) => examplesOf(declaration).length === 0).map((declaration) => declaration.name?.text);
+  const missing = constructs
+    .filter((declaration) => examplesOf(declaration).length === 0)
+    .map((declaration) => declaration.name?.text);
   expect(missing).toEqual([]);
 });
 

@@ -18,9 +18,10 @@ function typeScriptFiles(folder: string): string[] {
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-const files = [...typeScriptFiles(path.join(PROJECT_ROOT, "lib")), path.join(PROJECT_ROOT, "main.ts")].map((file) =>
-  path.relative(PROJECT_ROOT, file),
-);
+const files = [
+  ...typeScriptFiles(path.join(PROJECT_ROOT, "lib")),
+  path.join(PROJECT_ROOT, "main.ts"),
+].map((file) => path.relative(PROJECT_ROOT, file));
 
 test("scan finds the sources", () => {
   expect(files).toContain("main.ts");
@@ -33,6 +34,9 @@ test.each(files)("%s imports providers by deep path", (file) => {
   const imports = ts.preProcessFile(text, true, true).importedFiles;
   const rootImports = imports
     .filter((specifier) => PROVIDER_ROOT.test(specifier.fileName))
-    .map((specifier) => `${file}: "${specifier.fileName}"; import from "${specifier.fileName}/lib/<resource>" instead`);
+    .map(
+      (specifier) =>
+        `${file}: "${specifier.fileName}"; import from "${specifier.fileName}/lib/<resource>" instead`,
+    );
   expect(rootImports).toEqual([]);
 });

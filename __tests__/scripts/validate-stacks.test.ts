@@ -2,12 +2,21 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DEFAULT_CONFIG, PROJECT_ROOT, StackJson, SynthResult, synthConfigFile } from "../support/synth";
+import {
+  DEFAULT_CONFIG,
+  PROJECT_ROOT,
+  StackJson,
+  SynthResult,
+  synthConfigFile,
+} from "../support/synth";
 
 const SCRIPT = path.join(PROJECT_ROOT, "scripts", "validate-stacks.ts");
 
 function terraformInstalled(): boolean {
-  const result = spawnSync("terraform", ["version"], { encoding: "utf8", env: { PATH: process.env.PATH, CHECKPOINT_DISABLE: "1" } });
+  const result = spawnSync("terraform", ["version"], {
+    encoding: "utf8",
+    env: { PATH: process.env.PATH, CHECKPOINT_DISABLE: "1" },
+  });
   return !result.error && result.status === 0;
 }
 
@@ -15,18 +24,26 @@ function terraformInstalled(): boolean {
 function writeStack(outdir: string, id: string, json: StackJson): void {
   const folder = path.join(outdir, "stacks", id);
   mkdirSync(folder, { recursive: true });
-  writeFileSync(path.join(folder, "cdk.tf.json"), JSON.stringify(json, null, 2));
+  writeFileSync(
+    path.join(folder, "cdk.tf.json"),
+    JSON.stringify(json, null, 2),
+  );
 }
 
 function dependsOnEntries(stack: StackJson): string[] {
-  return Object.values<Record<string, StackJson>>(stack.resource ?? {}).flatMap((resources) =>
-    Object.values(resources).flatMap((resource) => (resource.depends_on ?? []) as string[]),
+  return Object.values<Record<string, StackJson>>(stack.resource ?? {}).flatMap(
+    (resources) =>
+      Object.values(resources).flatMap(
+        (resource) => (resource.depends_on ?? []) as string[],
+      ),
   );
 }
 
 const haveTerraform = terraformInstalled();
 if (!haveTerraform && process.env.CI === "true") {
-  throw new Error("terraform is not on PATH; the CI machine image must provide Terraform for the validate tests");
+  throw new Error(
+    "terraform is not on PATH; the CI machine image must provide Terraform for the validate tests",
+  );
 }
 const describeWithTerraform = haveTerraform ? describe : describe.skip;
 
@@ -42,7 +59,9 @@ afterAll(() => {
 
 test("depends_on holds static references", () => {
   for (const [id, stack] of Object.entries(synth.stacks)) {
-    const templated = dependsOnEntries(stack).filter((entry) => entry.includes("${"));
+    const templated = dependsOnEntries(stack).filter((entry) =>
+      entry.includes("${"),
+    );
     expect({ id, templated }).toEqual({ id, templated: [] });
   }
 });
@@ -52,12 +71,16 @@ describeWithTerraform("validate-stacks script", () => {
   let env: NodeJS.ProcessEnv;
 
   function runValidate(outdir: string) {
-    const result = spawnSync(process.execPath, ["--import", "tsx", SCRIPT, outdir], {
-      cwd: PROJECT_ROOT,
-      env,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", SCRIPT, outdir],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 120_000,
+      },
+    );
     return { ...result, lines: `${result.stdout}${result.stderr}`.split("\n") };
   }
 
@@ -71,7 +94,10 @@ describeWithTerraform("validate-stacks script", () => {
     }
     // Only an empty filesystem mirror and no `direct` block: Terraform looks nowhere else for providers.
     const cliConfig = path.join(sandbox, "terraform.rc");
-    writeFileSync(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n`);
+    writeFileSync(
+      cliConfig,
+      `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n`,
+    );
     env = {
       PATH: process.env.PATH,
       HOME: home,
@@ -134,7 +160,9 @@ describeWithTerraform("validate-stacks script", () => {
       output: { marker: { value: "${terraform_data.absent.output}" } },
     });
     const result = runValidate(outdir);
-    expect(result.lines.some((line) => line.startsWith("broken: invalid"))).toBe(true);
+    expect(
+      result.lines.some((line) => line.startsWith("broken: invalid")),
+    ).toBe(true);
     expect(result.stdout).toContain("terraform_data.absent");
     expect(result.status).toBe(1);
   });

@@ -1,5 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../support/synth";
@@ -13,23 +22,56 @@ const TSX_CLI = require.resolve("tsx/cli");
  */
 function copyProject(): string {
   const root = mkdtempSync(path.join(tmpdir(), "proveit-app-"));
-  for (const entry of ["main.ts", "lib", "configs", "package.json", "tsconfig.json", "cdktf.json"]) {
-    cpSync(path.join(PROJECT_ROOT, entry), path.join(root, entry), { recursive: true });
+  for (const entry of [
+    "main.ts",
+    "lib",
+    "configs",
+    "package.json",
+    "tsconfig.json",
+    "cdktf.json",
+  ]) {
+    cpSync(path.join(PROJECT_ROOT, entry), path.join(root, entry), {
+      recursive: true,
+    });
   }
-  symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(root, "node_modules"), "dir");
+  symlinkSync(
+    path.join(PROJECT_ROOT, "node_modules"),
+    path.join(root, "node_modules"),
+    "dir",
+  );
   return root;
 }
 
-function runApp(cwd: string, root: string, environment: NodeJS.ProcessEnv = {}) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...environment };
-  return spawnSync(process.execPath, [TSX_CLI, path.join(root, "main.ts")], { cwd, env, encoding: "utf8", timeout: 60_000 });
+function runApp(
+  cwd: string,
+  root: string,
+  environment: NodeJS.ProcessEnv = {},
+) {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...environment,
+  };
+  return spawnSync(process.execPath, [TSX_CLI, path.join(root, "main.ts")], {
+    cwd,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
 }
 
 function readStacks(root: string): Record<string, string> {
-  const manifest = JSON.parse(readFileSync(path.join(root, "cdktf.out", "manifest.json"), "utf8"));
+  const manifest = JSON.parse(
+    readFileSync(path.join(root, "cdktf.out", "manifest.json"), "utf8"),
+  );
   const stacks: Record<string, string> = {};
-  for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(manifest.stacks)) {
-    stacks[id] = readFileSync(path.join(root, "cdktf.out", stack.synthesizedStackPath), "utf8");
+  for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(
+    manifest.stacks,
+  )) {
+    stacks[id] = readFileSync(
+      path.join(root, "cdktf.out", stack.synthesizedStackPath),
+      "utf8",
+    );
   }
   return stacks;
 }
@@ -48,7 +90,12 @@ describe("main.ts", () => {
   test("default synth writes four stacks", () => {
     const result = runApp(root, root);
     expect(result.status).toBe(0);
-    expect(Object.keys(readStacks(root)).sort()).toEqual(["analytics", "core", "mes", "scada"]);
+    expect(Object.keys(readStacks(root)).sort()).toEqual([
+      "analytics",
+      "core",
+      "mes",
+      "scada",
+    ]);
   });
 
   test("synth from a subfolder matches root", () => {
@@ -62,8 +109,14 @@ describe("main.ts", () => {
 
   test("output holds no path of this machine", () => {
     for (const [id, json] of Object.entries(readStacks(root))) {
-      expect({ id, hasRoot: json.includes(root) }).toEqual({ id, hasRoot: false });
-      expect({ id, hasTmp: json.includes(path.join(tmpdir(), "proveit-")) }).toEqual({ id, hasTmp: false });
+      expect({ id, hasRoot: json.includes(root) }).toEqual({
+        id,
+        hasRoot: false,
+      });
+      expect({
+        id,
+        hasTmp: json.includes(path.join(tmpdir(), "proveit-")),
+      }).toEqual({ id, hasTmp: false });
     }
   });
 
@@ -85,15 +138,23 @@ describe("main.ts", () => {
   test("invalid configuration exits cleanly", () => {
     const bad = path.join(root, "bad");
     mkdirSync(bad);
-    const defaultText = readFileSync(path.join(root, "configs", "default.yaml"), "utf8");
-    writeFileSync(path.join(bad, "clash.yaml"), defaultText.replace("hostPort: 8084", "hostPort: 8080").replace("domain: example.com", "domain: example..com"));
+    const defaultText = readFileSync(
+      path.join(root, "configs", "default.yaml"),
+      "utf8",
+    );
+    writeFileSync(
+      path.join(bad, "clash.yaml"),
+      defaultText
+        .replace("hostPort: 8084", "hostPort: 8080")
+        .replace("domain: example.com", "domain: example..com"),
+    );
     const result = runApp(bad, root, { PROVEIT_CONFIG: "clash.yaml" });
 
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("clash.yaml");
     expect(result.stderr).toContain("stacks.scada.nginx.hostPort = 8080");
     expect(result.stderr).toContain("proveit-core-nginx");
-    expect(result.stderr).toContain("domain = \"example..com\"");
+    expect(result.stderr).toContain('domain = "example..com"');
     expect(result.stderr).toContain("Fix:");
     expect(result.stderr).not.toMatch(/^\s+at /m);
     expect(existsSync(path.join(bad, "cdktf.out"))).toBe(false);

@@ -15,26 +15,42 @@ describe("synth command", () => {
 
   test("flat hostnames say no pack is needed", () => {
     const config = path.join(root, "flat.yaml");
-    writeFileSync(config, readFileSync(DEFAULT_CONFIG, "utf8").replace("hostnames: nested", "hostnames: flat"));
+    writeFileSync(
+      config,
+      readFileSync(DEFAULT_CONFIG, "utf8").replace(
+        "hostnames: nested",
+        "hostnames: flat",
+      ),
+    );
     let info = "";
     const exitCode = runSynth({
       projectRoot: PROJECT_ROOT,
-      environment: { PROVEIT_CONFIG: config, CDKTF_OUTDIR: path.join(root, "cdktf.out") },
+      environment: {
+        PROVEIT_CONFIG: config,
+        CDKTF_OUTDIR: path.join(root, "cdktf.out"),
+      },
       infoOutput: { write: (text: string) => (info += text) },
     });
     expect(exitCode).toBe(0);
-    expect(info).toMatch(/^\[info\] core: No Advanced Certificate Manager pack is ordered/m);
+    expect(info).toMatch(
+      /^\[info\] core: No Advanced Certificate Manager pack is ordered/m,
+    );
   });
 
   test("nested hostnames print no notes", () => {
     let info = "";
     const exitCode = runSynth({
       projectRoot: PROJECT_ROOT,
-      environment: { PROVEIT_CONFIG: DEFAULT_CONFIG, CDKTF_OUTDIR: path.join(root, "nested.out") },
+      environment: {
+        PROVEIT_CONFIG: DEFAULT_CONFIG,
+        CDKTF_OUTDIR: path.join(root, "nested.out"),
+      },
       infoOutput: { write: (text: string) => (info += text) },
     });
     expect(exitCode).toBe(0);
-    expect(info).toBe(`Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada\n`);
+    expect(info).toBe(
+      `Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada\n`,
+    );
   });
 
   test("dropped stack gets a warning", () => {
@@ -50,15 +66,27 @@ describe("synth command", () => {
     };
     run(DEFAULT_CONFIG);
     const withoutScada = path.join(root, "without-scada.yaml");
-    writeFileSync(withoutScada, readFileSync(DEFAULT_CONFIG, "utf8").replace("  scada:\n", "  scada:\n    enabled: false\n"));
-    expect(run(withoutScada)).toMatch(/^\[warning\] scada: the stack is no longer in the configuration/m);
+    writeFileSync(
+      withoutScada,
+      readFileSync(DEFAULT_CONFIG, "utf8").replace(
+        "  scada:\n",
+        "  scada:\n    enabled: false\n",
+      ),
+    );
+    expect(run(withoutScada)).toMatch(
+      /^\[warning\] scada: the stack is no longer in the configuration/m,
+    );
   });
 
   test("relative config path follows INIT_CWD", () => {
     let errors = "";
     const exitCode = runSynth({
       projectRoot: PROJECT_ROOT,
-      environment: { PROVEIT_CONFIG: "default.yaml", INIT_CWD: path.join(PROJECT_ROOT, "configs"), CDKTF_OUTDIR: path.join(root, "init-cwd.out") },
+      environment: {
+        PROVEIT_CONFIG: "default.yaml",
+        INIT_CWD: path.join(PROJECT_ROOT, "configs"),
+        CDKTF_OUTDIR: path.join(root, "init-cwd.out"),
+      },
       errorOutput: { write: (text: string) => (errors += text) },
       infoOutput: { write: () => undefined },
     });

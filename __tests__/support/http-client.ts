@@ -46,11 +46,23 @@ export function httpGet(request: ProxyRequest): Promise<HttpResult> {
         let body = "";
         response.setEncoding("utf8");
         response.on("data", (chunk: string) => (body += chunk));
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body,
+          }),
+        );
         response.on("error", reject);
       },
     );
-    outgoing.on("timeout", () => outgoing.destroy(new Error(`request to 127.0.0.1:${request.port}${request.path ?? "/"} timed out`)));
+    outgoing.on("timeout", () =>
+      outgoing.destroy(
+        new Error(
+          `request to 127.0.0.1:${request.port}${request.path ?? "/"} timed out`,
+        ),
+      ),
+    );
     outgoing.on("error", reject);
     outgoing.end();
   });
@@ -64,11 +76,19 @@ export function openWebSocket(request: ProxyRequest): Promise<WebSocket> {
     headers.host = request.host;
   }
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { headers, localAddress: request.localAddress, handshakeTimeout: 10_000 });
+    const socket = new WebSocket(url, {
+      headers,
+      localAddress: request.localAddress,
+      handshakeTimeout: 10_000,
+    });
     socket.once("open", () => resolve(socket));
     socket.once("unexpected-response", (_request, response) => {
       socket.terminate();
-      reject(new Error(`WebSocket upgrade to ${url} answered ${response.statusCode}`));
+      reject(
+        new Error(
+          `WebSocket upgrade to ${url} answered ${response.statusCode}`,
+        ),
+      );
     });
     socket.once("error", reject);
   });
@@ -77,7 +97,10 @@ export function openWebSocket(request: ProxyRequest): Promise<WebSocket> {
 /** Sends a text message and resolves with the next message received, or rejects when the socket closes first. */
 export function echo(socket: WebSocket, message: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const onClose = (code: number) => reject(new Error(`WebSocket closed with code ${code} before the echo arrived`));
+    const onClose = (code: number) =>
+      reject(
+        new Error(`WebSocket closed with code ${code} before the echo arrived`),
+      );
     socket.once("close", onClose);
     socket.once("message", (data) => {
       socket.off("close", onClose);
@@ -92,5 +115,7 @@ export function closed(socket: WebSocket): Promise<number> {
   if (socket.readyState === WebSocket.CLOSED) {
     return Promise.resolve(1006);
   }
-  return new Promise((resolve) => socket.once("close", (code) => resolve(code)));
+  return new Promise((resolve) =>
+    socket.once("close", (code) => resolve(code)),
+  );
 }

@@ -1,5 +1,11 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -16,7 +22,9 @@ export const NGINX_BINARY = "/usr/sbin/nginx";
 export function describeWithNginx(name: string, body: () => void): void {
   const run = existsSync(NGINX_BINARY) || process.env.CI === "true";
   if (!run) {
-    console.warn(`Skipping "${name}": ${NGINX_BINARY} is not installed (scripts/install-test-dependencies.sh installs it).`);
+    console.warn(
+      `Skipping "${name}": ${NGINX_BINARY} is not installed (scripts/install-test-dependencies.sh installs it).`,
+    );
   }
   (run ? describe : describe.skip)(name, body);
 }
@@ -67,40 +75,68 @@ export interface LocalizeOptions {
  * servers, and temporary files go under the prefix. Every other line stays
  * as synthesized.
  */
-export function localizeNginxConfig(config: string, options: LocalizeOptions): string {
+export function localizeNginxConfig(
+  config: string,
+  options: LocalizeOptions,
+): string {
   const listenPorts = new Map([
     [NGINX_PUBLIC_PORT, options.publicPort],
     [NGINX_LOCAL_PORT, options.localPort],
   ]);
-  let text = config.replace(/^(\s*)listen (\d+)( default_server)?;$/gm, (_line, indent: string, port: string, flag = "") => {
-    const local = listenPorts.get(Number(port));
-    if (local === undefined) {
-      throw new Error(`listen port ${port} is neither the public nor the local port of the stack's nginx`);
-    }
-    return `${indent}listen 127.0.0.1:${local}${flag};`;
-  });
+  let text = config.replace(
+    /^(\s*)listen (\d+)( default_server)?;$/gm,
+    (_line, indent: string, port: string, flag = "") => {
+      const local = listenPorts.get(Number(port));
+      if (local === undefined) {
+        throw new Error(
+          `listen port ${port} is neither the public nor the local port of the stack's nginx`,
+        );
+      }
+      return `${indent}listen 127.0.0.1:${local}${flag};`;
+    },
+  );
 
-  text = text.replace(/^(\s*)server (\d+\.\d+\.\d+\.\d+):(\d+)/gm, (_line, indent: string, address: string, port: string) => {
-    const local = options.upstreamPorts.get(`${address}:${port}`);
-    if (local === undefined) {
-      throw new Error(`no local port given for upstream server ${address}:${port}`);
-    }
-    return `${indent}server ${toLoopback(address)}:${local}`;
-  });
+  text = text.replace(
+    /^(\s*)server (\d+\.\d+\.\d+\.\d+):(\d+)/gm,
+    (_line, indent: string, address: string, port: string) => {
+      const local = options.upstreamPorts.get(`${address}:${port}`);
+      if (local === undefined) {
+        throw new Error(
+          `no local port given for upstream server ${address}:${port}`,
+        );
+      }
+      return `${indent}server ${toLoopback(address)}:${local}`;
+    },
+  );
 
-  const trusted = [...text.matchAll(/set_real_ip_from (\d+\.\d+\.\d+\.\d+);/g)].map((match) => match[1]);
+  const trusted = [
+    ...text.matchAll(/set_real_ip_from (\d+\.\d+\.\d+\.\d+);/g),
+  ].map((match) => match[1]);
   for (const address of new Set(trusted)) {
-    const pattern = new RegExp(`(?<![\\d.])${address.replace(/\./g, "\\.")}(?![\\d.])`, "g");
+    const pattern = new RegExp(
+      `(?<![\\d.])${address.replace(/\./g, "\\.")}(?![\\d.])`,
+      "g",
+    );
     text = text.replace(pattern, toLoopback(address));
   }
 
-  const temporaryPaths = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(
-    (kind) => `  ${kind}_temp_path ${path.join(options.prefix, `${kind}_temp`)};`,
+  const temporaryPaths = [
+    "client_body",
+    "proxy",
+    "fastcgi",
+    "uwsgi",
+    "scgi",
+  ].map(
+    (kind) =>
+      `  ${kind}_temp_path ${path.join(options.prefix, `${kind}_temp`)};`,
   );
   text = text.replace(/^http \{$/m, ["http {", ...temporaryPaths].join("\n"));
 
   if (options.workerProcesses !== undefined) {
-    text = text.replace(/^worker_processes auto;$/m, `worker_processes ${options.workerProcesses};`);
+    text = text.replace(
+      /^worker_processes auto;$/m,
+      `worker_processes ${options.workerProcesses};`,
+    );
   }
   return text;
 }
@@ -113,7 +149,16 @@ export function createNginxPrefix(): string {
 }
 
 function nginxArguments(prefix: string, file: string): string[] {
-  return ["-p", prefix, "-c", file, "-e", "stderr", "-g", `daemon off; pid ${path.join(prefix, "nginx.pid")};`];
+  return [
+    "-p",
+    prefix,
+    "-c",
+    file,
+    "-e",
+    "stderr",
+    "-g",
+    `daemon off; pid ${path.join(prefix, "nginx.pid")};`,
+  ];
 }
 
 /** Result of `nginx -t` on a configuration. */
@@ -129,11 +174,15 @@ export function checkNginxConfig(config: string): NginxCheck {
     const file = path.join(prefix, "nginx.conf");
     writeFileSync(file, config);
     // stdout is left out: Node's pipes are sockets, which nginx cannot open as /dev/stdout for the access log.
-    const result = spawnSync(NGINX_BINARY, ["-t", ...nginxArguments(prefix, file)], {
-      encoding: "utf8",
-      stdio: ["ignore", "ignore", "pipe"],
-      timeout: 10_000,
-    });
+    const result = spawnSync(
+      NGINX_BINARY,
+      ["-t", ...nginxArguments(prefix, file)],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "ignore", "pipe"],
+        timeout: 10_000,
+      },
+    );
     if (result.error) {
       throw result.error;
     }
@@ -161,17 +210,25 @@ export class NginxProcess {
    * resolves once every port in `ports` accepts connections. Rejects with
    * nginx's error output when it exits first or is not ready in 10 seconds.
    */
-  public static async start(prefix: string, config: string, ports: readonly number[]): Promise<NginxProcess> {
+  public static async start(
+    prefix: string,
+    config: string,
+    ports: readonly number[],
+  ): Promise<NginxProcess> {
     const file = path.join(prefix, "nginx.conf");
     writeFileSync(file, config);
     // stdout is the access log, which no test reads; Node's pipes are sockets, which nginx cannot open as /dev/stdout.
-    const child = spawn(NGINX_BINARY, nginxArguments(prefix, file), { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(NGINX_BINARY, nginxArguments(prefix, file), {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     const nginx = new NginxProcess(child, prefix);
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (nginx.exited) {
         await nginx.stop();
-        throw new Error(`nginx exited with code ${child.exitCode} before it was ready:\n${nginx.errorOutput}`);
+        throw new Error(
+          `nginx exited with code ${child.exitCode} before it was ready:\n${nginx.errorOutput}`,
+        );
       }
       const ready = await Promise.all(ports.map((port) => canConnect(port)));
       if (ready.every(Boolean)) {
@@ -179,7 +236,9 @@ export class NginxProcess {
       }
       if (Date.now() > deadline) {
         await nginx.stop();
-        throw new Error(`nginx did not listen on ports ${ports.join(", ")} within 10 s:\n${nginx.errorOutput}`);
+        throw new Error(
+          `nginx did not listen on ports ${ports.join(", ")} within 10 s:\n${nginx.errorOutput}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

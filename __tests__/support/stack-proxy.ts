@@ -1,8 +1,20 @@
 import { readdirSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import type { StackSpec, UpstreamMember } from "../../lib/config/model";
-import { NginxProcess, createNginxPrefix, freePort, localizeNginxConfig, toLoopback } from "./nginx";
-import { PROJECT_ROOT, StackJson, SynthResult, resourcesOfType, synthConfigFile } from "./synth";
+import {
+  NginxProcess,
+  createNginxPrefix,
+  freePort,
+  localizeNginxConfig,
+  toLoopback,
+} from "./nginx";
+import {
+  PROJECT_ROOT,
+  StackJson,
+  SynthResult,
+  resourcesOfType,
+  synthConfigFile,
+} from "./synth";
 import { UpstreamStub } from "./upstream-stub";
 
 /** Path of the configuration file inside the nginx container. */
@@ -19,18 +31,26 @@ export function shippedConfigFiles(): string[] {
 
 /** Finds the nginx docker_container of a synthesized stack: the one that uploads `/etc/nginx/nginx.conf`. */
 export function nginxContainerOf(stack: StackJson): StackJson {
-  const containers = Object.values(resourcesOfType(stack, "docker_container")).filter((container) =>
-    (container.upload ?? []).some((upload: StackJson) => upload.file === NGINX_CONF_FILE),
+  const containers = Object.values(
+    resourcesOfType(stack, "docker_container"),
+  ).filter((container) =>
+    (container.upload ?? []).some(
+      (upload: StackJson) => upload.file === NGINX_CONF_FILE,
+    ),
   );
   if (containers.length !== 1) {
-    throw new Error(`expected one container that uploads ${NGINX_CONF_FILE}, found ${containers.length}`);
+    throw new Error(
+      `expected one container that uploads ${NGINX_CONF_FILE}, found ${containers.length}`,
+    );
   }
   return containers[0];
 }
 
 /** Returns the `nginx.conf` text that the stack uploads into its nginx container. */
 export function nginxConfOf(stack: StackJson): string {
-  const upload = nginxContainerOf(stack).upload.find((entry: StackJson) => entry.file === NGINX_CONF_FILE);
+  const upload = nginxContainerOf(stack).upload.find(
+    (entry: StackJson) => entry.file === NGINX_CONF_FILE,
+  );
   return upload.content as string;
 }
 
@@ -44,13 +64,19 @@ export interface ShippedStack {
 
 /** Synthesizes every shipped configuration and returns each stack's nginx.conf with the stack's model. */
 export function shippedStacks(): ShippedStack[] {
-  return shippedConfigFiles().flatMap((file) => stacksOf(synthConfigFile(file), path.basename(file)));
+  return shippedConfigFiles().flatMap((file) =>
+    stacksOf(synthConfigFile(file), path.basename(file)),
+  );
 }
 
 /** Takes each stack's nginx.conf out of a synthesis result and removes its output folder. */
 export function stacksOf(result: SynthResult, config: string): ShippedStack[] {
   try {
-    return result.deployment.stacks.map((spec) => ({ config, spec, nginxConf: nginxConfOf(result.stacks[spec.id]) }));
+    return result.deployment.stacks.map((spec) => ({
+      config,
+      spec,
+      nginxConf: nginxConfOf(result.stacks[spec.id]),
+    }));
   } finally {
     result.cleanup();
   }
@@ -81,7 +107,11 @@ export interface StackProxyOptions {
  * address.
  */
 export class StackProxy {
-  public static async start(spec: StackSpec, nginxConf: string, options: StackProxyOptions = {}): Promise<StackProxy> {
+  public static async start(
+    spec: StackSpec,
+    nginxConf: string,
+    options: StackProxyOptions = {},
+  ): Promise<StackProxy> {
     const missing = new Set(options.missing ?? []);
     const stubs = new Map<string, UpstreamStub>();
     const upstreamPorts = new Map<string, number>();
@@ -109,7 +139,10 @@ export class StackProxy {
         upstreamPorts,
         workerProcesses: options.workerProcesses,
       });
-      const nginx = await NginxProcess.start(prefix, config, [publicPort, localPort]);
+      const nginx = await NginxProcess.start(prefix, config, [
+        publicPort,
+        localPort,
+      ]);
       return new StackProxy(spec, nginx, stubs, publicPort, localPort, config);
     } catch (error) {
       await Promise.all([...stubs.values()].map((stub) => stub.close()));

@@ -3,10 +3,17 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { loadDeployment, parseDeployment } from "../../lib/config/load";
 import type { Deployment } from "../../lib/config/model";
-import { SynthesizedStack, synthesizeDeployment } from "../../lib/stacks/synthesize";
+import {
+  SynthesizedStack,
+  synthesizeDeployment,
+} from "../../lib/stacks/synthesize";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-export const DEFAULT_CONFIG = path.join(PROJECT_ROOT, "configs", "default.yaml");
+export const DEFAULT_CONFIG = path.join(
+  PROJECT_ROOT,
+  "configs",
+  "default.yaml",
+);
 export const FULL_CONFIG = path.join(PROJECT_ROOT, "configs", "full.yaml");
 
 /** Synthesized Terraform JSON of one stack. */
@@ -32,23 +39,44 @@ export interface SynthResult {
 export function synthDeployment(deployment: Deployment): SynthResult {
   const root = mkdtempSync(path.join(tmpdir(), "proveit-synth-"));
   const { outdir, manifest, stacks } = synthesizeDeployment(deployment, root);
-  return { root, outdir, deployment, stacks, manifest, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  return {
+    root,
+    outdir,
+    deployment,
+    stacks,
+    manifest,
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
 }
 
-export function synthConfigFile(file: string, environment: NodeJS.ProcessEnv = {}): SynthResult {
+export function synthConfigFile(
+  file: string,
+  environment: NodeJS.ProcessEnv = {},
+): SynthResult {
   return synthDeployment(loadDeployment(file, environment));
 }
 
-export function synthConfigText(text: string, environment: NodeJS.ProcessEnv = {}): SynthResult {
+export function synthConfigText(
+  text: string,
+  environment: NodeJS.ProcessEnv = {},
+): SynthResult {
   return synthDeployment(parseDeployment(text, "test.yaml", environment));
 }
 
 /** Every resource of a type in a stack, by logical id. */
-export function resourcesOfType(stack: StackJson, type: string): Record<string, StackJson> {
+export function resourcesOfType(
+  stack: StackJson,
+  type: string,
+): Record<string, StackJson> {
   return stack.resource?.[type] ?? {};
 }
 
 /** The docker_container resource with the given container name. */
-export function containerNamed(stack: StackJson, name: string): StackJson | undefined {
-  return Object.values(resourcesOfType(stack, "docker_container")).find((container) => container.name === name);
+export function containerNamed(
+  stack: StackJson,
+  name: string,
+): StackJson | undefined {
+  return Object.values(resourcesOfType(stack, "docker_container")).find(
+    (container) => container.name === name,
+  );
 }

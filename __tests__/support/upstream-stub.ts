@@ -28,7 +28,11 @@ export const PERSPECTIVE_WEBSOCKET_PATH = "/system/websocket";
  */
 export class UpstreamStub {
   /** Starts a stub on the address; port 0 picks a free port. */
-  public static async start(name: string, host: string, port = 0): Promise<UpstreamStub> {
+  public static async start(
+    name: string,
+    host: string,
+    port = 0,
+  ): Promise<UpstreamStub> {
     const stub = new UpstreamStub(name, host);
     await new Promise<void>((resolve, reject) => {
       stub.server.once("error", reject);
@@ -52,7 +56,9 @@ export class UpstreamStub {
     public readonly name: string,
     public readonly host: string,
   ) {
-    this.server = http.createServer((request, response) => this.respond(request, response));
+    this.server = http.createServer((request, response) =>
+      this.respond(request, response),
+    );
     // Longer than nginx's upstream keepalive_timeout, so nginx always closes idle connections first.
     this.server.keepAliveTimeout = 30_000;
     this.server.on("connection", (socket: Socket) => {
@@ -60,9 +66,15 @@ export class UpstreamStub {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     });
-    this.server.on("upgrade", (request: http.IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(request, socket, head));
+    this.server.on(
+      "upgrade",
+      (request: http.IncomingMessage, socket: Socket, head: Buffer) =>
+        this.upgrade(request, socket, head),
+    );
     this.webSockets.on("connection", (webSocket) => {
-      webSocket.on("message", (data, isBinary) => webSocket.send(data, { binary: isBinary }));
+      webSocket.on("message", (data, isBinary) =>
+        webSocket.send(data, { binary: isBinary }),
+      );
     });
   }
 
@@ -99,7 +111,10 @@ export class UpstreamStub {
     };
   }
 
-  private respond(request: http.IncomingMessage, response: http.ServerResponse): void {
+  private respond(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): void {
     this.requests.push(this.record(request));
     request.resume();
     request.on("end", () => {
@@ -108,20 +123,34 @@ export class UpstreamStub {
         response.end("WebSocket upgrade required\n");
         return;
       }
-      const body: StubResponse = { name: this.name, url: request.url ?? "", headers: request.headers };
+      const body: StubResponse = {
+        name: this.name,
+        url: request.url ?? "",
+        headers: request.headers,
+      };
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     });
   }
 
-  private upgrade(request: http.IncomingMessage, socket: Socket, head: Buffer): void {
+  private upgrade(
+    request: http.IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+  ): void {
     this.upgrades.push(this.record(request));
-    const connection = (request.headers.connection ?? "").toLowerCase().split(/\s*,\s*/);
+    const connection = (request.headers.connection ?? "")
+      .toLowerCase()
+      .split(/\s*,\s*/);
     const upgrade = (request.headers.upgrade ?? "").toLowerCase();
     if (!connection.includes("upgrade") || upgrade !== "websocket") {
-      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      socket.end(
+        "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      );
       return;
     }
-    this.webSockets.handleUpgrade(request, socket, head, (webSocket) => this.webSockets.emit("connection", webSocket, request));
+    this.webSockets.handleUpgrade(request, socket, head, (webSocket) =>
+      this.webSockets.emit("connection", webSocket, request),
+    );
   }
 }

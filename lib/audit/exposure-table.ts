@@ -20,7 +20,10 @@ export interface ExposureRow {
   /** Public host names that the stack's tunnel routes to this stack; listed on its cloudflared. */
   readonly publicHostnames: readonly string[];
   /** Environment variables and uploaded files that carry a secret, each with its source. */
-  readonly secrets: readonly { readonly name: string; readonly source: string }[];
+  readonly secrets: readonly {
+    readonly name: string;
+    readonly source: string;
+  }[];
 }
 
 /** Describes where the value of a Terraform reference comes from. */
@@ -47,23 +50,39 @@ function secretsOf(container: StackJson): { name: string; source: string }[] {
     const name = entry.slice(0, separator);
     const value = entry.slice(separator + 1);
     if (SECRET_NAME.test(name) || value.includes("random_password.")) {
-      secrets.push({ name: `env ${name}`, source: describeSecretSource(value) });
+      secrets.push({
+        name: `env ${name}`,
+        source: describeSecretSource(value),
+      });
     }
   }
-  for (const upload of (container.upload ?? []) as { file: string; content?: string }[]) {
-    const references = (upload.content ?? "").match(/\$\{[^}]*(random_password|terraform_remote_state)[^}]*\}/g) ?? [];
+  for (const upload of (container.upload ?? []) as {
+    file: string;
+    content?: string;
+  }[]) {
+    const references =
+      (upload.content ?? "").match(
+        /\$\{[^}]*(random_password|terraform_remote_state)[^}]*\}/g,
+      ) ?? [];
     const first = references[0];
     if (first !== undefined) {
-      secrets.push({ name: `file ${upload.file}`, source: describeSecretSource(first) });
+      secrets.push({
+        name: `file ${upload.file}`,
+        source: describeSecretSource(first),
+      });
     }
   }
   return secrets;
 }
 
 function tunnelHostnames(stack: StackJson): string[] {
-  const configs = Object.values<StackJson>(stack.resource?.cloudflare_zero_trust_tunnel_cloudflared_config ?? {});
+  const configs = Object.values<StackJson>(
+    stack.resource?.cloudflare_zero_trust_tunnel_cloudflared_config ?? {},
+  );
   return configs.flatMap((config) =>
-    ((config.config?.ingress ?? []) as { hostname?: string }[]).flatMap((rule) => (rule.hostname ? [rule.hostname] : [])),
+    ((config.config?.ingress ?? []) as { hostname?: string }[]).flatMap(
+      (rule) => (rule.hostname ? [rule.hostname] : []),
+    ),
   );
 }
 
@@ -72,31 +91,54 @@ export function exposureRows(stacks: Record<string, StackJson>): ExposureRow[] {
   const order = (id: string) => (STACK_IDS as readonly string[]).indexOf(id);
   const rows = Object.entries(stacks).flatMap(([stackId, stack]) => {
     const hostnames = tunnelHostnames(stack);
-    return Object.values<StackJson>(stack.resource?.docker_container ?? {}).map((container) => ({
-      stack: stackId,
-      containerName: container.name,
-      hostPorts: ((container.ports ?? []) as { ip: string; external: number }[]).map((port) => `${port.ip}:${port.external}`),
-      publicHostnames: container.name.endsWith("cloudflared") ? hostnames : [],
-      secrets: secretsOf(container),
-    }));
+    return Object.values<StackJson>(stack.resource?.docker_container ?? {}).map(
+      (container) => ({
+        stack: stackId,
+        containerName: container.name,
+        hostPorts: (
+          (container.ports ?? []) as { ip: string; external: number }[]
+        ).map((port) => `${port.ip}:${port.external}`),
+        publicHostnames: container.name.endsWith("cloudflared")
+          ? hostnames
+          : [],
+        secrets: secretsOf(container),
+      }),
+    );
   });
-  return rows.sort((a, b) => order(a.stack) - order(b.stack) || a.containerName.localeCompare(b.containerName));
+  return rows.sort(
+    (a, b) =>
+      order(a.stack) - order(b.stack) ||
+      a.containerName.localeCompare(b.containerName),
+  );
 }
 
 function summarizePorts(ports: readonly string[]): string {
   if (ports.length === 0) {
     return "none";
   }
-  return ports.length > 4 ? `${ports[0]} to ${ports[ports.length - 1]} (${ports.length} ports)` : ports.join(", ");
+  return ports.length > 4
+    ? `${ports[0]} to ${ports[ports.length - 1]} (${ports.length} ports)`
+    : ports.join(", ");
 }
 
 /** Renders the rows as a Markdown table. */
 export function renderExposureTable(rows: readonly ExposureRow[]): string {
-  const lines = ["| Stack | Container | Host ports | Public host names | Secrets and their source |", "|---|---|---|---|---|"];
+  const lines = [
+    "| Stack | Container | Host ports | Public host names | Secrets and their source |",
+    "|---|---|---|---|---|",
+  ];
   for (const row of rows) {
-    const secrets = row.secrets.length === 0 ? "none" : row.secrets.map((secret) => `${secret.name}: ${secret.source}`).join("<br>");
-    const hostnames = row.publicHostnames.length === 0 ? "-" : row.publicHostnames.join("<br>");
-    lines.push(`| ${row.stack} | ${row.containerName} | ${summarizePorts(row.hostPorts)} | ${hostnames} | ${secrets} |`);
+    const secrets =
+      row.secrets.length === 0
+        ? "none"
+        : row.secrets
+            .map((secret) => `${secret.name}: ${secret.source}`)
+            .join("<br>");
+    const hostnames =
+      row.publicHostnames.length === 0 ? "-" : row.publicHostnames.join("<br>");
+    lines.push(
+      `| ${row.stack} | ${row.containerName} | ${summarizePorts(row.hostPorts)} | ${hostnames} | ${secrets} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

@@ -42,10 +42,12 @@ export interface SecretFinding {
 }
 
 /** Names of environment variables and variables that hold credentials. */
-const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+const SECRET_NAME =
+  /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
 /** Variable names that must be sensitive besides credentials: the deployment's Cloudflare ids. */
-const SENSITIVE_VARIABLE = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCOUNT_ID|ZONE_ID)/i;
+const SENSITIVE_VARIABLE =
+  /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|ACCOUNT_ID|ZONE_ID)/i;
 
 /** A `_FILE` variable names a file that contains the secret (the Docker secrets convention), not the secret. */
 const FILE_REFERENCE_NAME = /_FILE$/i;
@@ -68,7 +70,9 @@ const SECRET_SOURCES = [
 
 /** Scans every file below a folder, such as `cdktf.out`. */
 export function scanDirectory(directory: string): SecretFinding[] {
-  return listFiles(directory).flatMap((file) => scanFile(file, readFileSync(file, "utf8")));
+  return listFiles(directory).flatMap((file) =>
+    scanFile(file, readFileSync(file, "utf8")),
+  );
 }
 
 /** Scans one file's text; Terraform JSON also gets the variable and output checks. */
@@ -79,7 +83,10 @@ export function scanFile(file: string, text: string): SecretFinding[] {
   } catch {
     return scanText(file, text);
   }
-  return [...scanJsonValues(file, document), ...checkSensitivity(file, document)];
+  return [
+    ...scanJsonValues(file, document),
+    ...checkSensitivity(file, document),
+  ];
 }
 
 /** Scans plain text line by line. */
@@ -93,91 +100,176 @@ export function scanText(file: string, text: string): SecretFinding[] {
 
 /** Renders findings one per line, for a command line or a failed test. */
 export function formatFindings(findings: readonly SecretFinding[]): string {
-  return findings.map((finding) => `${finding.file} ${finding.location}: ${finding.rule}: ${finding.detail}`).join("\n");
+  return findings
+    .map(
+      (finding) =>
+        `${finding.file} ${finding.location}: ${finding.rule}: ${finding.detail}`,
+    )
+    .join("\n");
 }
 
 /** Checks that every variable and output of a Terraform JSON document that carries a secret is sensitive. */
-export function checkSensitivity(file: string, document: unknown): SecretFinding[] {
+export function checkSensitivity(
+  file: string,
+  document: unknown,
+): SecretFinding[] {
   if (!isObject(document)) {
     return [];
   }
   const findings: SecretFinding[] = [];
   const sensitiveVariables: string[] = [];
-  for (const [name, variable] of Object.entries(objectAt(document, "variable"))) {
+  for (const [name, variable] of Object.entries(
+    objectAt(document, "variable"),
+  )) {
     if (isObject(variable) && variable.sensitive === true) {
       sensitiveVariables.push(name);
     } else if (SENSITIVE_VARIABLE.test(name)) {
-      findings.push({ file, location: `variable.${name}`, rule: "insensitive-variable", detail: `variable ${name} is not marked sensitive` });
+      findings.push({
+        file,
+        location: `variable.${name}`,
+        rule: "insensitive-variable",
+        detail: `variable ${name} is not marked sensitive`,
+      });
     }
-    if (isObject(variable) && SECRET_NAME.test(name) && typeof variable.default === "string" && variable.default !== "") {
-      findings.push({ file, location: `variable.${name}.default`, rule: "secret-attribute", detail: `default ${mask(variable.default)}` });
+    if (
+      isObject(variable) &&
+      SECRET_NAME.test(name) &&
+      typeof variable.default === "string" &&
+      variable.default !== ""
+    ) {
+      findings.push({
+        file,
+        location: `variable.${name}.default`,
+        rule: "secret-attribute",
+        detail: `default ${mask(variable.default)}`,
+      });
     }
   }
 
-  const variableReference = sensitiveVariables.length > 0 ? new RegExp(`\\bvar\\.(?:${sensitiveVariables.map(escapeRegExp).join("|")})\\b`) : undefined;
+  const variableReference =
+    sensitiveVariables.length > 0
+      ? new RegExp(
+          `\\bvar\\.(?:${sensitiveVariables.map(escapeRegExp).join("|")})\\b`,
+        )
+      : undefined;
   for (const [name, output] of Object.entries(objectAt(document, "output"))) {
     if (!isObject(output) || output.sensitive === true) {
       continue;
     }
     const expression = JSON.stringify(output.value ?? null);
-    const source = SECRET_SOURCES.find((pattern) => pattern.test(expression)) ?? (variableReference?.test(expression) ? variableReference : undefined);
+    const source =
+      SECRET_SOURCES.find((pattern) => pattern.test(expression)) ??
+      (variableReference?.test(expression) ? variableReference : undefined);
     if (source || SECRET_NAME.test(name)) {
       findings.push({
         file,
         location: `output.${name}`,
         rule: "insensitive-output",
-        detail: source ? `output ${name} carries ${expression.match(source)?.[0]} but is not marked sensitive` : `output ${name} is named like a secret but is not marked sensitive`,
+        detail: source
+          ? `output ${name} carries ${expression.match(source)?.[0]} but is not marked sensitive`
+          : `output ${name} is named like a secret but is not marked sensitive`,
       });
     }
   }
   return findings;
 }
 
-function scanJsonValues(file: string, value: unknown, location = "", key = ""): SecretFinding[] {
+function scanJsonValues(
+  file: string,
+  value: unknown,
+  location = "",
+  key = "",
+): SecretFinding[] {
   if (typeof value === "string") {
     const lines = value.split("\n");
     const findings =
-      lines.length === 1 ? scanString(file, location, value) : lines.flatMap((line, index) => scanString(file, `${location} line ${index + 1}`, line));
+      lines.length === 1
+        ? scanString(file, location, value)
+        : lines.flatMap((line, index) =>
+            scanString(file, `${location} line ${index + 1}`, line),
+          );
     const literal = stripReferences(value).trim();
     if (key !== "" && isSecretAttribute(key) && literal !== "") {
-      findings.push({ file, location, rule: "secret-attribute", detail: `${key} = ${mask(literal)}` });
+      findings.push({
+        file,
+        location,
+        rule: "secret-attribute",
+        detail: `${key} = ${mask(literal)}`,
+      });
     }
     return findings;
   }
   if (Array.isArray(value)) {
-    return value.flatMap((item, index) => scanJsonValues(file, item, `${location}[${index}]`, key));
+    return value.flatMap((item, index) =>
+      scanJsonValues(file, item, `${location}[${index}]`, key),
+    );
   }
   if (isObject(value)) {
     return Object.entries(value).flatMap(([name, item]) =>
       // "//" contains cdktf's metadata (construct paths and logical ids), and depends_on contains resource addresses.
-      name === "//" || name === "depends_on" ? [] : scanJsonValues(file, item, location === "" ? name : `${location}.${name}`, name),
+      name === "//" || name === "depends_on"
+        ? []
+        : scanJsonValues(
+            file,
+            item,
+            location === "" ? name : `${location}.${name}`,
+            name,
+          ),
     );
   }
   return [];
 }
 
-function scanString(file: string, location: string, value: string): SecretFinding[] {
+function scanString(
+  file: string,
+  location: string,
+  value: string,
+): SecretFinding[] {
   const findings: SecretFinding[] = [];
   const literal = stripReferences(value);
 
   const entry = ENVIRONMENT_ENTRY.exec(value);
-  if (entry && SECRET_NAME.test(entry[1]) && !FILE_REFERENCE_NAME.test(entry[1])) {
+  if (
+    entry &&
+    SECRET_NAME.test(entry[1]) &&
+    !FILE_REFERENCE_NAME.test(entry[1])
+  ) {
     const assigned = stripReferences(entry[2]).trim();
     if (assigned !== "") {
-      findings.push({ file, location, rule: "environment-literal", detail: `${entry[1]}=${mask(assigned)}` });
+      findings.push({
+        file,
+        location,
+        rule: "environment-literal",
+        detail: `${entry[1]}=${mask(assigned)}`,
+      });
     }
   }
   if (PRIVATE_KEY.test(literal)) {
-    findings.push({ file, location, rule: "private-key", detail: "a PEM private key block" });
+    findings.push({
+      file,
+      location,
+      rule: "private-key",
+      detail: "a PEM private key block",
+    });
   }
   const encoded = ENCODED_JSON.exec(literal);
   if (encoded) {
-    findings.push({ file, location, rule: "encoded-token", detail: `base64-encoded JSON ${mask(encoded[0])}` });
+    findings.push({
+      file,
+      location,
+      rule: "encoded-token",
+      detail: `base64-encoded JSON ${mask(encoded[0])}`,
+    });
   }
   for (const candidate of literal.matchAll(CANDIDATE)) {
     const random = findRandomPart(candidate[0]);
     if (random && !(encoded && encoded[0].includes(random))) {
-      findings.push({ file, location, rule: "high-entropy", detail: `random-looking string ${mask(random)}` });
+      findings.push({
+        file,
+        location,
+        rule: "high-entropy",
+        detail: `random-looking string ${mask(random)}`,
+      });
     }
   }
   return findings;
@@ -197,7 +289,10 @@ function findRandomPart(token: string): string | undefined {
       continue;
     }
     const part = parts[index];
-    if (/^[A-Za-z0-9+/]{20,}={0,2}$/.test(part) && looksRandom(part.replace(/=+$/, ""))) {
+    if (
+      /^[A-Za-z0-9+/]{20,}={0,2}$/.test(part) &&
+      looksRandom(part.replace(/=+$/, ""))
+    ) {
       return part;
     }
     const random = part.split(/[/+=]/).find(looksRandom);
@@ -216,7 +311,9 @@ function findRandomPart(token: string): string | undefined {
  */
 function looksRandom(text: string): boolean {
   if (/^[0-9a-f]{32,}$/i.test(text)) {
-    return /[0-9]/.test(text) && /[a-f]/i.test(text) && shannonEntropy(text) >= 3;
+    return (
+      /[0-9]/.test(text) && /[a-f]/i.test(text) && shannonEntropy(text) >= 3
+    );
   }
   if (!/[A-Z]/.test(text) || !/[a-z]/.test(text)) {
     return false;
@@ -251,7 +348,9 @@ export function stripReferences(text: string): string {
   let index = 0;
   while (index < text.length) {
     const pair = text.slice(index, index + 2);
-    const escaped = text.slice(index, index + 3) === "$${" || text.slice(index, index + 3) === "%%{";
+    const escaped =
+      text.slice(index, index + 3) === "$${" ||
+      text.slice(index, index + 3) === "%%{";
     if (escaped) {
       result += text.slice(index + 1, index + 3);
       index += 3;
@@ -281,7 +380,9 @@ export function stripReferences(text: string): string {
 }
 
 function isSecretAttribute(key: string): boolean {
-  return /(?:^|_)(?:password|passwd|secret|token|api_?key|api_token|private_key)(?:$|_)/i.test(key);
+  return /(?:^|_)(?:password|passwd|secret|token|api_?key|api_token|private_key)(?:$|_)/i.test(
+    key,
+  );
 }
 
 /** Describes a suspected secret by its length only, so that reports and logs never contain it. */
@@ -302,7 +403,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function objectAt(document: Record<string, unknown>, key: string): Record<string, unknown> {
+function objectAt(
+  document: Record<string, unknown>,
+  key: string,
+): Record<string, unknown> {
   const value = document[key];
   return isObject(value) ? value : {};
 }

@@ -20,17 +20,29 @@ export interface SynthCommandOptions {
  * Prints what was written, then the notes and warnings that the constructs
  * recorded, one line each, as the cdktf CLI would.
  */
-function reportSynth(outdir: string, previousStacks: readonly string[], output: { write(text: string): unknown }): void {
-  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+function reportSynth(
+  outdir: string,
+  previousStacks: readonly string[],
+  output: { write(text: string): unknown },
+): void {
+  const manifest = JSON.parse(
+    readFileSync(path.join(outdir, "manifest.json"), "utf8"),
+  );
   const stacks = Object.keys(manifest.stacks);
-  output.write(`Synthesized ${stacks.length} stacks into ${path.relative(process.cwd(), path.join(outdir, "stacks")) || "."}: ${stacks.join(", ")}\n`);
-  for (const [id, stack] of Object.entries<{ annotations?: { level: string; message: string }[] }>(manifest.stacks)) {
+  output.write(
+    `Synthesized ${stacks.length} stacks into ${path.relative(process.cwd(), path.join(outdir, "stacks")) || "."}: ${stacks.join(", ")}\n`,
+  );
+  for (const [id, stack] of Object.entries<{
+    annotations?: { level: string; message: string }[];
+  }>(manifest.stacks)) {
     for (const annotation of stack.annotations ?? []) {
       const level = annotation.level.replace("@cdktf/", "");
       output.write(`[${level}] ${id}: ${annotation.message.trim()}\n`);
     }
   }
-  for (const id of previousStacks.filter((previous) => !stacks.includes(previous))) {
+  for (const id of previousStacks.filter(
+    (previous) => !stacks.includes(previous),
+  )) {
     output.write(
       `[warning] ${id}: the stack is no longer in the configuration. If it was deployed, its containers keep running: ` +
         `destroy it with the configuration that still has it (cdktf destroy ${id}), then remove cdktf.out/stacks/${id}.\n`,
@@ -49,15 +61,24 @@ function existingStacks(outdir: string): string[] {
  * the folder the user ran the command in: npm runs scripts from the project
  * root and passes that folder as `INIT_CWD`.
  */
-function configFileOf(environment: NodeJS.ProcessEnv, projectRoot: string): string {
+function configFileOf(
+  environment: NodeJS.ProcessEnv,
+  projectRoot: string,
+): string {
   const requested = environment[CONFIG_ENV];
   if (!requested) {
-    return path.relative(process.cwd(), path.join(projectRoot, "configs", "default.yaml"));
+    return path.relative(
+      process.cwd(),
+      path.join(projectRoot, "configs", "default.yaml"),
+    );
   }
   if (path.isAbsolute(requested) || !environment.INIT_CWD) {
     return requested;
   }
-  return path.relative(process.cwd(), path.resolve(environment.INIT_CWD, requested));
+  return path.relative(
+    process.cwd(),
+    path.resolve(environment.INIT_CWD, requested),
+  );
 }
 
 /**
@@ -72,11 +93,21 @@ export function runSynth(options: SynthCommandOptions): number {
   const configFile = configFileOf(environment, options.projectRoot);
   try {
     const deployment = loadDeployment(configFile, environment);
-    const app = new App({ outdir: environment.CDKTF_OUTDIR || path.join(options.projectRoot, "cdktf.out") });
+    const app = new App({
+      outdir:
+        environment.CDKTF_OUTDIR || path.join(options.projectRoot, "cdktf.out"),
+    });
     const previousStacks = existingStacks(app.outdir);
-    buildPlatform(app, deployment, { projectRoot: options.projectRoot, outdir: app.outdir });
+    buildPlatform(app, deployment, {
+      projectRoot: options.projectRoot,
+      outdir: app.outdir,
+    });
     app.synth();
-    reportSynth(app.outdir, previousStacks, options.infoOutput ?? process.stdout);
+    reportSynth(
+      app.outdir,
+      previousStacks,
+      options.infoOutput ?? process.stdout,
+    );
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

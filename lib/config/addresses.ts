@@ -11,11 +11,18 @@
 
 export function parseIpv4(address: string): number {
   const parts = address.split(".").map((part) => Number(part));
-  return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;
+  return (
+    ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0
+  );
 }
 
 export function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+  return [
+    value >>> 24,
+    (value >>> 16) & 255,
+    (value >>> 8) & 255,
+    value & 255,
+  ].join(".");
 }
 
 export interface Subnet {
@@ -30,7 +37,8 @@ export function parseSubnet(cidr: string): Subnet {
   const [address, prefix] = cidr.split("/");
   const prefixLength = Number(prefix);
   const size = 2 ** (32 - prefixLength);
-  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  const mask =
+    prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
   return { cidr, base: (parseIpv4(address) & mask) >>> 0, prefixLength, size };
 }
 
@@ -88,7 +96,10 @@ export interface AddressRequest {
  * of the container name and take the next free one, in name order.
  * Returns `undefined` when the subnet has too few addresses.
  */
-export function planAddresses(subnet: Subnet, requests: readonly AddressRequest[]): Map<string, string> | undefined {
+export function planAddresses(
+  subnet: Subnet,
+  requests: readonly AddressRequest[],
+): Map<string, string> | undefined {
   const { first, last } = fixedRange(subnet);
   const slots = last - first + 1;
   const taken = new Set<number>();
@@ -99,7 +110,9 @@ export function planAddresses(subnet: Subnet, requests: readonly AddressRequest[
       plan.set(request.name, request.pinned);
     }
   }
-  const unpinned = requests.filter((request) => !request.pinned).sort((a, b) => a.name.localeCompare(b.name));
+  const unpinned = requests
+    .filter((request) => !request.pinned)
+    .sort((a, b) => a.name.localeCompare(b.name));
   if (slots <= 0 || taken.size + unpinned.length > slots) {
     return undefined;
   }

@@ -20,7 +20,10 @@ export interface CertificatePlan {
  * (`ignition.mes.example.com`), never the name it is built on
  * (`mes.example.com`) and never two labels (`a.b.mes.example.com`).
  */
-export function certificateCovers(certificateHost: string, hostname: string): boolean {
+export function certificateCovers(
+  certificateHost: string,
+  hostname: string,
+): boolean {
   if (!certificateHost.startsWith("*.")) {
     return certificateHost === hostname;
   }
@@ -64,7 +67,10 @@ export function planCertificates(
   for (const stack of published) {
     for (const route of stack.routes) {
       const hostname = route.hostname;
-      if (!hostname || covering.some((host) => certificateCovers(host, hostname))) {
+      if (
+        !hostname ||
+        covering.some((host) => certificateCovers(host, hostname))
+      ) {
         continue;
       }
       issues.push({
@@ -81,11 +87,17 @@ export function planCertificates(
 }
 
 /** Returns the apex and one wildcard per published stack label, for nested hostnames only. */
-function defaultHosts(config: ProveitConfig, published: readonly StackSpec[]): string[] {
+function defaultHosts(
+  config: ProveitConfig,
+  published: readonly StackSpec[],
+): string[] {
   if ((config.hostnames ?? "nested") === "flat" || published.length === 0) {
     return [];
   }
-  return [config.domain, ...published.map((stack) => `*.${stack.label}.${config.domain}`)];
+  return [
+    config.domain,
+    ...published.map((stack) => `*.${stack.label}.${config.domain}`),
+  ];
 }
 
 function checkHosts(hosts: readonly string[], domain: string): ConfigIssue[] {
@@ -99,7 +111,12 @@ function checkHosts(hosts: readonly string[], domain: string): ConfigIssue[] {
     }
     const first = seen.get(host);
     if (first !== undefined) {
-      issues.push({ path, value: host, message: `the host is already listed at certificateHosts[${first}]`, fix: "list each host once" });
+      issues.push({
+        path,
+        value: host,
+        message: `the host is already listed at certificateHosts[${first}]`,
+        fix: "list each host once",
+      });
     } else {
       seen.set(host, index);
     }
@@ -124,7 +141,10 @@ function checkHosts(hosts: readonly string[], domain: string): ConfigIssue[] {
 }
 
 /** Describes why a host cannot be on a certificate of the zone, or returns undefined when it can. */
-function describeInvalidHost(host: string, domain: string): { message: string; fix: string } | undefined {
+function describeInvalidHost(
+  host: string,
+  domain: string,
+): { message: string; fix: string } | undefined {
   if (/^\*\.\*\./.test(host)) {
     return {
       message: `a wildcard covers exactly one DNS label, so no certificate exists for ${host}`,
@@ -139,7 +159,10 @@ function describeInvalidHost(host: string, domain: string): { message: string; f
     };
   }
   if (!name.split(".").every((label) => dnsLabel.safeParse(label).success)) {
-    return { message: `${host} is not a valid hostname`, fix: `write a lowercase hostname such as ignition.mes.${domain}` };
+    return {
+      message: `${host} is not a valid hostname`,
+      fix: `write a lowercase hostname such as ignition.mes.${domain}`,
+    };
   }
   if (name !== domain && !name.endsWith(`.${domain}`)) {
     return {

@@ -41,8 +41,14 @@ export const PGBOUNCER_EXPORTER_PORT = 9127;
 export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 /** Shared networks that core creates, with subnets outside Docker's default address pools. */
-export const DEFAULT_OPERATIONS_NETWORK = { name: "operations-network", subnet: "10.213.0.0/24" } as const;
-export const DEFAULT_ROUTING_NETWORK = { name: "routing-network", subnet: "10.213.1.0/24" } as const;
+export const DEFAULT_OPERATIONS_NETWORK = {
+  name: "operations-network",
+  subnet: "10.213.0.0/24",
+} as const;
+export const DEFAULT_ROUTING_NETWORK = {
+  name: "routing-network",
+  subnet: "10.213.1.0/24",
+} as const;
 
 /** Container ports of every Ignition gateway. */
 export const IGNITION_PORTS = { http: 8088, https: 8043, gan: 8060 } as const;

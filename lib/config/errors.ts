@@ -50,7 +50,8 @@ export class ConfigError extends Error {
   public readonly issues: readonly ConfigIssue[];
 
   constructor(file: string, issues: readonly ConfigIssue[]) {
-    const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+    const count =
+      issues.length === 1 ? "1 problem" : `${issues.length} problems`;
     const lines = issues.map((issue) => {
       const where = issue.position ? `${file}:${issue.position}` : file;
       const value = "value" in issue ? ` = ${formatValue(issue.value)}` : "";

@@ -17,14 +17,21 @@ export const CONFIG_ENV = "PROVEIT_CONFIG";
  *
  * @param file path of the YAML file, as it should appear in messages
  */
-export function loadDeployment(file: string, environment: NodeJS.ProcessEnv = process.env): Deployment {
+export function loadDeployment(
+  file: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): Deployment {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
-      code === "ENOENT" ? "the file does not exist" : code === "EISDIR" ? "the path is a folder, not a file" : (error as Error).message;
+      code === "ENOENT"
+        ? "the file does not exist"
+        : code === "EISDIR"
+          ? "the path is a folder, not a file"
+          : (error as Error).message;
     throw new ConfigError(file, [
       {
         path: [],
@@ -37,9 +44,17 @@ export function loadDeployment(file: string, environment: NodeJS.ProcessEnv = pr
 }
 
 /** Validates and resolves configuration text; `file` names it in messages. */
-export function parseDeployment(text: string, file: string, environment: NodeJS.ProcessEnv = process.env): Deployment {
+export function parseDeployment(
+  text: string,
+  file: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): Deployment {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   if (document.errors.length > 0) {
     throw new ConfigError(
       file,
@@ -55,7 +70,10 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
     throw new ConfigError(file, [
       {
         path: [],
-        message: document.contents === null ? "the file is empty" : "the file must contain a YAML mapping at the top level",
+        message:
+          document.contents === null
+            ? "the file is empty"
+            : "the file must contain a YAML mapping at the top level",
         fix: "start from configs/default.yaml, which shows every section",
       },
     ]);
@@ -76,17 +94,32 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    const schemaIssues = parsed.error.issues.flatMap((issue) => describeSchemaIssue(issue, data));
-    const crossFieldIssues = checkValidParts(data as Record<string, unknown>, file, environment);
+    const schemaIssues = parsed.error.issues.flatMap((issue) =>
+      describeSchemaIssue(issue, data),
+    );
+    const crossFieldIssues = checkValidParts(
+      data as Record<string, unknown>,
+      file,
+      environment,
+    );
     throw new ConfigError(
       file,
-      [...schemaIssues, ...crossFieldIssues].map((issue) => locate(issue, document, lineCounter)),
+      [...schemaIssues, ...crossFieldIssues].map((issue) =>
+        locate(issue, document, lineCounter),
+      ),
     );
   }
 
-  const { deployment, issues } = new DeploymentResolver(parsed.data, file, environment).resolve();
+  const { deployment, issues } = new DeploymentResolver(
+    parsed.data,
+    file,
+    environment,
+  ).resolve();
   if (!deployment) {
-    throw new ConfigError(file, issues.map((issue) => locate(issue, document, lineCounter)));
+    throw new ConfigError(
+      file,
+      issues.map((issue) => locate(issue, document, lineCounter)),
+    );
   }
   return deployment;
 }
@@ -98,9 +131,15 @@ export function parseDeployment(text: string, file: string, environment: NodeJS.
  * and so are issues about them; without a valid core nothing is checked,
  * since every other stack depends on it.
  */
-function checkValidParts(data: Record<string, unknown>, file: string, environment: NodeJS.ProcessEnv): ConfigIssue[] {
+function checkValidParts(
+  data: Record<string, unknown>,
+  file: string,
+  environment: NodeJS.ProcessEnv,
+): ConfigIssue[] {
   const shape = configSchema.shape;
-  const stacksData = (typeof data.stacks === "object" && data.stacks !== null ? data.stacks : {}) as Record<string, unknown>;
+  const stacksData = (
+    typeof data.stacks === "object" && data.stacks !== null ? data.stacks : {}
+  ) as Record<string, unknown>;
   const validStacks: Record<string, unknown> = {};
   const skipped = new Set<string>();
   for (const [id, stack] of Object.entries(stacksData)) {
@@ -113,9 +152,16 @@ function checkValidParts(data: Record<string, unknown>, file: string, environmen
   if (!("core" in validStacks)) {
     return [];
   }
-  const salvaged: Record<string, unknown> = { domain: "example.com", stacks: validStacks };
+  const salvaged: Record<string, unknown> = {
+    domain: "example.com",
+    stacks: validStacks,
+  };
   for (const key of Object.keys(shape) as (keyof typeof shape)[]) {
-    if (key !== "stacks" && key in data && shape[key].safeParse(data[key]).success) {
+    if (
+      key !== "stacks" &&
+      key in data &&
+      shape[key].safeParse(data[key]).success
+    ) {
       salvaged[key] = data[key];
     }
   }
@@ -123,14 +169,28 @@ function checkValidParts(data: Record<string, unknown>, file: string, environmen
   if (!reparsed.success) {
     return [];
   }
-  const { issues } = new DeploymentResolver(reparsed.data, file, environment).resolve();
-  return issues.filter((issue) => !(issue.path[0] === "stacks" && skipped.has(String(issue.path[1]))));
+  const { issues } = new DeploymentResolver(
+    reparsed.data,
+    file,
+    environment,
+  ).resolve();
+  return issues.filter(
+    (issue) =>
+      !(issue.path[0] === "stacks" && skipped.has(String(issue.path[1]))),
+  );
 }
 
-function valueAt(data: unknown, path: FieldPath): { found: boolean; value?: unknown } {
+function valueAt(
+  data: unknown,
+  path: FieldPath,
+): { found: boolean; value?: unknown } {
   let current: unknown = data;
   for (const segment of path) {
-    if (current === null || typeof current !== "object" || !(segment in (current as object))) {
+    if (
+      current === null ||
+      typeof current !== "object" ||
+      !(segment in (current as object))
+    ) {
       return { found: false };
     }
     current = (current as Record<string | number, unknown>)[segment];
@@ -142,12 +202,21 @@ function typeName(value: unknown): string {
   if (value === null) {
     return "null";
   }
-  return Array.isArray(value) ? "list" : typeof value === "object" ? "mapping" : typeof value;
+  return Array.isArray(value)
+    ? "list"
+    : typeof value === "object"
+      ? "mapping"
+      : typeof value;
 }
 
 /** Turns one zod issue into issues of our own form, with a fix that suits the kind of mistake. */
-function describeSchemaIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssue[] {
-  const path = issue.path.filter((segment): segment is string | number => typeof segment !== "symbol");
+function describeSchemaIssue(
+  issue: z.core.$ZodIssue,
+  data: unknown,
+): ConfigIssue[] {
+  const path = issue.path.filter(
+    (segment): segment is string | number => typeof segment !== "symbol",
+  );
   const at = valueAt(data, path);
   const withValue = (message: string, fix: string): ConfigIssue =>
     at.found ? { path, message, fix, value: at.value } : { path, message, fix };
@@ -162,16 +231,45 @@ function describeSchemaIssue(issue: z.core.$ZodIssue, data: unknown): ConfigIssu
       }));
     case "invalid_type":
       if (!at.found || at.value === undefined) {
-        return [{ path, message: `a required ${issue.expected} is missing`, fix: `add ${String(path[path.length - 1])}` }];
+        return [
+          {
+            path,
+            message: `a required ${issue.expected} is missing`,
+            fix: `add ${String(path[path.length - 1])}`,
+          },
+        ];
       }
-      return [withValue(`expected ${issue.expected}, got ${typeName(at.value)}`, `write a ${issue.expected} here`)];
+      return [
+        withValue(
+          `expected ${issue.expected}, got ${typeName(at.value)}`,
+          `write a ${issue.expected} here`,
+        ),
+      ];
     case "invalid_value":
-      return [withValue(`must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`, "use one of the listed values")];
+      return [
+        withValue(
+          `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`,
+          "use one of the listed values",
+        ),
+      ];
     case "too_small":
     case "too_big":
-      return [withValue(issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, "must be "), "use a value within the limit")];
+      return [
+        withValue(
+          issue.message.replace(
+            /^Too (small|big): expected \w+ to (have|be) /,
+            "must be ",
+          ),
+          "use a value within the limit",
+        ),
+      ];
     case "invalid_union":
-      return [withValue(unionMessage(path), "see configs/schema.json for the accepted forms")];
+      return [
+        withValue(
+          unionMessage(path),
+          "see configs/schema.json for the accepted forms",
+        ),
+      ];
     case "invalid_format":
       return [withValue(formatMessage(issue), "correct the value")];
     default:
@@ -207,9 +305,14 @@ function formatPosition(lineCounter: LineCounter, offset: number): string {
 }
 
 /** Adds the line and column of the issue's field, or of its nearest parent present in the file. */
-function locate(issue: ConfigIssue, document: Document, lineCounter: LineCounter): ConfigIssue {
+function locate(
+  issue: ConfigIssue,
+  document: Document,
+  lineCounter: LineCounter,
+): ConfigIssue {
   for (let length = issue.path.length; length >= 0; length--) {
-    const node = document.getIn(issue.path.slice(0, length), true) as { range?: [number, number, number] } | undefined;
+    const node = document.getIn(issue.path.slice(0, length), true) as
+      { range?: [number, number, number] } | undefined;
     if (node && node.range) {
       return { ...issue, position: formatPosition(lineCounter, node.range[0]) };
     }

@@ -86,7 +86,10 @@ export interface GatewaySpec extends ContainerSpec {
   readonly edition: "standard" | "edge" | "maker";
   readonly modules: readonly string[];
   /** Third-party modules to install, with their .modl files as absolute paths on the machine that synthesizes. */
-  readonly thirdPartyModules: readonly { readonly id: string; readonly file: string }[];
+  readonly thirdPartyModules: readonly {
+    readonly id: string;
+    readonly file: string;
+  }[];
   /** JDBC driver .jar files to install, as absolute paths on the machine that synthesizes. */
   readonly jdbcDrivers: readonly string[];
   readonly memory?: string;

@@ -11,7 +11,9 @@ import type { PathPrefixMode, ServiceKind } from "./model";
  * - Any other service keeps the behaviour nginx has always had: the prefix is
  *   stripped, which works for applications that use relative links only.
  */
-export const DEFAULT_PATH_PREFIX: Readonly<Record<ServiceKind, PathPrefixMode>> = {
+export const DEFAULT_PATH_PREFIX: Readonly<
+  Record<ServiceKind, PathPrefixMode>
+> = {
   generic: "strip",
   prometheus: "strip",
   grafana: "keep",
@@ -24,8 +26,15 @@ export const DEFAULT_PATH_PREFIX: Readonly<Record<ServiceKind, PathPrefixMode>> 
  * Returns the base path an application runs under for a `keep` route, such as
  * `/dbeaver` for `/dbeaver/`, or undefined when it runs at `/`.
  */
-export function basePathOf(route: { readonly localPath?: string; readonly pathPrefix: PathPrefixMode }): string | undefined {
-  if (route.pathPrefix !== "keep" || route.localPath === undefined || route.localPath === "/") {
+export function basePathOf(route: {
+  readonly localPath?: string;
+  readonly pathPrefix: PathPrefixMode;
+}): string | undefined {
+  if (
+    route.pathPrefix !== "keep" ||
+    route.localPath === undefined ||
+    route.localPath === "/"
+  ) {
     return undefined;
   }
   return route.localPath.replace(/\/$/, "");

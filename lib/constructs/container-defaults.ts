@@ -75,7 +75,10 @@ export interface HealthcheckOptions {
 }
 
 /** Settings every container of the platform gets: restart policy, capped logs, no privilege escalation. */
-export const HARDENED_CONTAINER: Pick<ContainerConfig, "restart" | "logDriver" | "logOpts" | "securityOpts"> = {
+export const HARDENED_CONTAINER: Pick<
+  ContainerConfig,
+  "restart" | "logDriver" | "logOpts" | "securityOpts"
+> = {
   restart: "unless-stopped",
   logDriver: "json-file",
   // Three files of 10 MB each, so a chatty container cannot fill the Docker host's disk.
@@ -83,10 +86,15 @@ export const HARDENED_CONTAINER: Pick<ContainerConfig, "restart" | "logDriver" |
   securityOpts: ["no-new-privileges:true"],
 };
 
-export function toNetworksAdvanced(networks: readonly NetworkAttachment[]): ContainerNetworksAdvanced[] {
+export function toNetworksAdvanced(
+  networks: readonly NetworkAttachment[],
+): ContainerNetworksAdvanced[] {
   return networks.map((network) => ({
     name: network.name,
-    aliases: network.aliases && network.aliases.length > 0 ? [...network.aliases] : undefined,
+    aliases:
+      network.aliases && network.aliases.length > 0
+        ? [...network.aliases]
+        : undefined,
     ipv4Address: network.ipv4Address,
   }));
 }
@@ -100,7 +108,9 @@ export function toPorts(ports: readonly HostPortMapping[]): ContainerPorts[] {
   }));
 }
 
-export function toHealthcheck(options: HealthcheckOptions): ContainerHealthcheck {
+export function toHealthcheck(
+  options: HealthcheckOptions,
+): ContainerHealthcheck {
   return {
     test: [...options.test],
     interval: `${options.intervalSeconds ?? 30}s`,

@@ -38,7 +38,9 @@ class RegistryImage extends ContainerImage {
     const id = `image-${this.name.replace(/[^a-zA-Z0-9]+/g, "-")}`;
     const existing = stack.node.tryFindChild(id) as Image | undefined;
     // keep_locally: another stack on the same Docker host may still run the image when this one is destroyed.
-    const image = existing ?? new Image(stack, id, { name: this.name, keepLocally: true, provider });
+    const image =
+      existing ??
+      new Image(stack, id, { name: this.name, keepLocally: true, provider });
     return image.imageId;
   }
 }

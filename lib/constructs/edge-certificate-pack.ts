@@ -60,7 +60,10 @@ export class EdgeCertificatePack extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeCertificatePackProps) {
     super(scope, id);
-    if (props.hosts.length === 0 || props.hosts.length > MAX_CERTIFICATE_HOSTS) {
+    if (
+      props.hosts.length === 0 ||
+      props.hosts.length > MAX_CERTIFICATE_HOSTS
+    ) {
       throw new Error(
         `A certificate pack needs 1 to ${MAX_CERTIFICATE_HOSTS} hosts, but ${props.hosts.length} were given; cover hostnames with single-label wildcards.`,
       );

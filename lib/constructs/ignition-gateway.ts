@@ -1,8 +1,17 @@
 import * as path from "node:path";
-import { Container, ContainerUpload } from "@cdktf/provider-docker/lib/container";
+import {
+  Container,
+  ContainerUpload,
+} from "@cdktf/provider-docker/lib/container";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { Annotations, AssetType, TerraformAsset, TerraformProvider, Token } from "cdktf";
+import {
+  Annotations,
+  AssetType,
+  TerraformAsset,
+  TerraformProvider,
+  Token,
+} from "cdktf";
 import { Construct } from "constructs";
 import { IGNITION_PORTS } from "../config/defaults";
 import {
@@ -251,14 +260,18 @@ export class IgnitionGateway extends Construct {
     super(scope, id);
     const provider = props.provider;
     this.containerName = props.containerName;
-    this.ignitionVersion = props.ignitionVersion ?? ignitionVersionOf(props.image.name) ?? "8.3";
+    this.ignitionVersion =
+      props.ignitionVersion ?? ignitionVersionOf(props.image.name) ?? "8.3";
     if (!props.ignitionVersion && !ignitionVersionOf(props.image.name)) {
       Annotations.of(this).addWarning(
         `Cannot read the Ignition release line from image "${props.image.name}"; treating it as 8.3. Pin a tag such as 8.3.2 to make it explicit.`,
       );
     }
 
-    this.adminPassword = props.adminPassword ?? new Password(this, "admin-password", { length: 24, special: false }).result;
+    this.adminPassword =
+      props.adminPassword ??
+      new Password(this, "admin-password", { length: 24, special: false })
+        .result;
 
     this.volume = new Volume(this, "data", {
       name: props.volumeName ?? `${props.containerName}-data`,
@@ -271,7 +284,11 @@ export class IgnitionGateway extends Construct {
     let entrypoint: string[] | undefined;
     if (props.database) {
       this.databaseSettings = {
-        name: props.databaseConnectionName ?? (Token.isUnresolved(props.database.database) ? "database" : props.database.database),
+        name:
+          props.databaseConnectionName ??
+          (Token.isUnresolved(props.database.database)
+            ? "database"
+            : props.database.database),
         driver: POSTGRES_DRIVER,
         translator: POSTGRES_TRANSLATOR,
         connectUrl: jdbcUrl(props.database),
@@ -297,7 +314,9 @@ export class IgnitionGateway extends Construct {
       upload: uploads.length > 0 ? uploads : undefined,
       networksAdvanced: toNetworksAdvanced(props.networks),
       ports: toPorts(props.ports ?? []),
-      volumes: [{ volumeName: this.volume.name, containerPath: DATA_DIRECTORY }],
+      volumes: [
+        { volumeName: this.volume.name, containerPath: DATA_DIRECTORY },
+      ],
       memory: props.memory ? toMegabytes(props.memory) : undefined,
       // The gateway saves its internal databases on a clean stop; without a grace period the
       // provider removes the container with SIGKILL.
@@ -323,10 +342,14 @@ export class IgnitionGateway extends Construct {
       DISABLE_QUICKSTART: "true",
       TZ: props.timezone ?? "UTC",
     };
-    const thirdParty = (props.thirdPartyModules ?? []).map((module) => module.id);
+    const thirdParty = (props.thirdPartyModules ?? []).map(
+      (module) => module.id,
+    );
     if (props.modules && props.modules.length > 0) {
       // The list disables every module it leaves out, third-party ones included.
-      environment.GATEWAY_MODULES_ENABLED = [...new Set([...props.modules, ...thirdParty])].join(",");
+      environment.GATEWAY_MODULES_ENABLED = [
+        ...new Set([...props.modules, ...thirdParty]),
+      ].join(",");
     }
     if (thirdParty.length > 0) {
       environment.ACCEPT_MODULE_LICENSES = thirdParty.join(",");
@@ -334,8 +357,11 @@ export class IgnitionGateway extends Construct {
     }
     (props.gatewayNetwork ?? []).forEach((connection, index) => {
       environment[`GATEWAY_NETWORK_${index}_HOST`] = connection.host;
-      environment[`GATEWAY_NETWORK_${index}_PORT`] = String(connection.port ?? IGNITION_PORTS.gan);
-      environment[`GATEWAY_NETWORK_${index}_DESCRIPTION`] = connection.description ?? connection.host;
+      environment[`GATEWAY_NETWORK_${index}_PORT`] = String(
+        connection.port ?? IGNITION_PORTS.gan,
+      );
+      environment[`GATEWAY_NETWORK_${index}_DESCRIPTION`] =
+        connection.description ?? connection.host;
     });
     return environment;
   }
@@ -354,7 +380,9 @@ export class IgnitionGateway extends Construct {
       settings.push("gateway.useProxyForwardedHeader=true");
     }
     if (props.memory) {
-      settings.push(`wrapper.java.maxmemory=${Math.floor(toMegabytes(props.memory) / 2)}`);
+      settings.push(
+        `wrapper.java.maxmemory=${Math.floor(toMegabytes(props.memory) / 2)}`,
+      );
     }
     return settings.length > 0 ? [...command, "--", ...settings] : command;
   }
@@ -365,17 +393,28 @@ export class IgnitionGateway extends Construct {
    * copied into the synthesized stack as assets; Terraform uploads them from
    * there, and a changed file replaces the container.
    */
-  private addonUploads(props: IgnitionGatewayProps, environment: Record<string, string>): ContainerUpload[] {
+  private addonUploads(
+    props: IgnitionGatewayProps,
+    environment: Record<string, string>,
+  ): ContainerUpload[] {
     const uploads: ContainerUpload[] = [];
     // Ignition 8.1's image links files from /modules and /jdbc at start; 8.3 loads them from user-lib.
     const legacy = this.ignitionVersion === "8.1";
-    const moduleDirectory = legacy ? "/modules" : `${INSTALL_DIRECTORY}/user-lib/modules`;
-    const driverDirectory = legacy ? "/jdbc" : `${INSTALL_DIRECTORY}/user-lib/jdbc`;
+    const moduleDirectory = legacy
+      ? "/modules"
+      : `${INSTALL_DIRECTORY}/user-lib/modules`;
+    const driverDirectory = legacy
+      ? "/jdbc"
+      : `${INSTALL_DIRECTORY}/user-lib/jdbc`;
     for (const module of props.thirdPartyModules ?? []) {
-      uploads.push(this.assetUpload(`module-${module.id}`, module.file, moduleDirectory));
+      uploads.push(
+        this.assetUpload(`module-${module.id}`, module.file, moduleDirectory),
+      );
     }
     (props.jdbcDrivers ?? []).forEach((file, index) => {
-      uploads.push(this.assetUpload(`jdbc-driver-${index}`, file, driverDirectory));
+      uploads.push(
+        this.assetUpload(`jdbc-driver-${index}`, file, driverDirectory),
+      );
     });
     if (legacy && (props.thirdPartyModules ?? []).length > 0) {
       environment.GATEWAY_MODULE_RELINK = "true";
@@ -386,20 +425,40 @@ export class IgnitionGateway extends Construct {
     return uploads;
   }
 
-  private assetUpload(id: string, file: string, directory: string): ContainerUpload {
-    const asset = new TerraformAsset(this, id, { path: file, type: AssetType.FILE });
-    return { file: `${directory}/${path.basename(file)}`, source: asset.path, sourceHash: asset.assetHash };
+  private assetUpload(
+    id: string,
+    file: string,
+    directory: string,
+  ): ContainerUpload {
+    const asset = new TerraformAsset(this, id, {
+      path: file,
+      type: AssetType.FILE,
+    });
+    return {
+      file: `${directory}/${path.basename(file)}`,
+      source: asset.path,
+      sourceHash: asset.assetHash,
+    };
   }
 
-  private databaseSeedUploads(settings: DatabaseConnectionSettings): ContainerUpload[] {
+  private databaseSeedUploads(
+    settings: DatabaseConnectionSettings,
+  ): ContainerUpload[] {
     const files = renderDatabaseConnection({
       name: settings.name,
       connectUrl: settings.connectUrl,
       username: settings.username,
     });
     return [
-      { file: SEED_ENTRYPOINT, content: renderSeedEntrypoint(), permissions: "0755" },
-      ...files.map((seed) => ({ file: `${SEED_DIRECTORY}/${seed.path}`, content: seed.content })),
+      {
+        file: SEED_ENTRYPOINT,
+        content: renderSeedEntrypoint(),
+        permissions: "0755",
+      },
+      ...files.map((seed) => ({
+        file: `${SEED_DIRECTORY}/${seed.path}`,
+        content: seed.content,
+      })),
     ];
   }
 }

@@ -127,7 +127,9 @@ export class ServiceContainer extends Construct {
     super(scope, id);
     const provider = props.provider;
 
-    const environment: Record<string, string> = { ...(props.environment ?? {}) };
+    const environment: Record<string, string> = {
+      ...(props.environment ?? {}),
+    };
     for (const name of props.generatedSecrets ?? []) {
       // Upper, lower, digit and symbol classes satisfy SQL Server's password policy too.
       const password = new Password(this, `secret-${name.toLowerCase()}`, {
@@ -144,7 +146,12 @@ export class ServiceContainer extends Construct {
     }
 
     this.volumes = (props.volumes ?? []).map(
-      (mount) => new Volume(this, `volume-${mount.name}`, { name: mount.name, provider, lifecycle: { preventDestroy: true } }),
+      (mount) =>
+        new Volume(this, `volume-${mount.name}`, {
+          name: mount.name,
+          provider,
+          lifecycle: { preventDestroy: true },
+        }),
     );
 
     this.container = new Container(this, "container", {
@@ -161,8 +168,13 @@ export class ServiceContainer extends Construct {
         volumeName: this.volumes[index].name,
         containerPath: mount.path,
       })),
-      upload: props.files?.map((file) => ({ file: file.path, content: file.content })),
-      healthcheck: props.healthcheck ? toHealthcheck(props.healthcheck) : undefined,
+      upload: props.files?.map((file) => ({
+        file: file.path,
+        content: file.content,
+      })),
+      healthcheck: props.healthcheck
+        ? toHealthcheck(props.healthcheck)
+        : undefined,
       memory: props.memory ? toMegabytes(props.memory) : undefined,
     });
   }

@@ -1,9 +1,22 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { DataResource, dependable, TerraformOutput, TerraformProvider, Token } from "cdktf";
+import {
+  DataResource,
+  dependable,
+  TerraformOutput,
+  TerraformProvider,
+  Token,
+} from "cdktf";
 import { Construct } from "constructs";
-import { DatabaseClient, PGBOUNCER_STATS_USER, planPools, PoolMode, renderPgbouncerIni, renderUserlist } from "../rendering/pgbouncer";
+import {
+  DatabaseClient,
+  PGBOUNCER_STATS_USER,
+  planPools,
+  PoolMode,
+  renderPgbouncerIni,
+  renderUserlist,
+} from "../rendering/pgbouncer";
 import { passwordVariable, renderInitSql } from "../rendering/postgres-init";
 import { renderPostgresConf } from "../rendering/postgres-conf";
 import { ContainerImage } from "./container-image";
@@ -202,12 +215,21 @@ export class SharedDatabase extends Construct {
     super(scope, id);
     const provider = props.provider;
     const postgresAlias = props.postgres.alias ?? "postgres";
-    const plan = planPools(props.databases.length, props.pgbouncer?.defaultPoolSize);
+    const plan = planPools(
+      props.databases.length,
+      props.pgbouncer?.defaultPoolSize,
+    );
 
-    const superuser = new Password(this, "superuser-password", { length: 32, special: false });
+    const superuser = new Password(this, "superuser-password", {
+      length: 32,
+      special: false,
+    });
     this.superuserPassword = superuser.result;
     const clients: DatabaseClient[] = props.databases.map((name) => {
-      const password = new Password(this, `password-${name}`, { length: 32, special: false });
+      const password = new Password(this, `password-${name}`, {
+        length: 32,
+        special: false,
+      });
       return { name, password: password.result };
     });
     // Rendering validates every name, so a bad one fails synthesis here instead of the deploy.
@@ -227,7 +249,8 @@ export class SharedDatabase extends Construct {
       hostname: props.postgres.containerName,
       env: toEnv({
         POSTGRES_PASSWORD: superuser.result,
-        POSTGRES_INITDB_ARGS: "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
+        POSTGRES_INITDB_ARGS:
+          "--auth-host=scram-sha-256 --auth-local=scram-sha-256",
         POSTGRES_HOST_AUTH_METHOD: "scram-sha-256",
         PGDATA: `${DATA_PATH}/pgdata`,
         TZ: props.timezone ?? "UTC",
@@ -244,7 +267,11 @@ export class SharedDatabase extends Construct {
         },
       ],
       networksAdvanced: toNetworksAdvanced([
-        { ...props.network, aliases: [postgresAlias], ipv4Address: props.postgres.ipv4Address },
+        {
+          ...props.network,
+          aliases: [postgresAlias],
+          ipv4Address: props.postgres.ipv4Address,
+        },
       ]),
       ports: toPorts(props.postgres.hostPort ? [props.postgres.hostPort] : []),
       volumes: [{ volumeName: this.volume.name, containerPath: DATA_PATH }],
@@ -255,7 +282,16 @@ export class SharedDatabase extends Construct {
       // The first start runs initdb on a temporary server that listens on the Unix socket only,
       // so a TCP probe succeeds once the real server is up.
       healthcheck: toHealthcheck({
-        test: ["CMD", "pg_isready", "-U", "postgres", "-h", "127.0.0.1", "-p", String(SERVER_PORT)],
+        test: [
+          "CMD",
+          "pg_isready",
+          "-U",
+          "postgres",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(SERVER_PORT),
+        ],
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 6,
@@ -265,16 +301,32 @@ export class SharedDatabase extends Construct {
       waitTimeout: 180,
     });
 
-    this.init = this.createInit(props, postgresAlias, superuser.result, clients, initSql);
+    this.init = this.createInit(
+      props,
+      postgresAlias,
+      superuser.result,
+      clients,
+      initSql,
+    );
 
     this.host = postgresAlias;
     this.port = SERVER_PORT;
     if (props.pgbouncer) {
       if (props.pgbouncer.statsUser) {
         // Letters and digits only, so the password needs no escaping in the exporter's connection URL.
-        this.pgbouncerStatsPassword = new Password(this, "pgbouncer-stats-password", { length: 32, special: false }).result;
+        this.pgbouncerStatsPassword = new Password(
+          this,
+          "pgbouncer-stats-password",
+          { length: 32, special: false },
+        ).result;
       }
-      this.pgbouncer = this.createPgbouncer(props, props.pgbouncer, postgresAlias, clients, this.pgbouncerStatsPassword);
+      this.pgbouncer = this.createPgbouncer(
+        props,
+        props.pgbouncer,
+        postgresAlias,
+        clients,
+        this.pgbouncerStatsPassword,
+      );
       this.host = props.pgbouncer.alias ?? "pgbouncer";
     }
 
@@ -290,7 +342,9 @@ export class SharedDatabase extends Construct {
     const connection = this.connections.get(name);
     if (connection === undefined) {
       const known = [...this.connections.keys()].join(", ") || "none";
-      throw new Error(`SharedDatabase ${this.node.path} has no database "${name}" (it has: ${known}); add it to the databases prop.`);
+      throw new Error(
+        `SharedDatabase ${this.node.path} has no database "${name}" (it has: ${known}); add it to the databases prop.`,
+      );
     }
     return connection;
   }
@@ -338,7 +392,14 @@ export class SharedDatabase extends Construct {
       attach: true,
       logs: true,
       env: toEnv(environment),
-      command: ["psql", "--no-psqlrc", "--set", "ON_ERROR_STOP=1", "--file", INIT_SCRIPT],
+      command: [
+        "psql",
+        "--no-psqlrc",
+        "--set",
+        "ON_ERROR_STOP=1",
+        "--file",
+        INIT_SCRIPT,
+      ],
       upload: [{ file: INIT_SCRIPT, content: initSql }],
       networksAdvanced: toNetworksAdvanced([props.network]),
       dependsOn: [this.postgres],
@@ -362,7 +423,10 @@ export class SharedDatabase extends Construct {
     statsPassword: string | undefined,
   ): Container {
     const alias = options.alias ?? "pgbouncer";
-    const statsUsers = statsPassword === undefined ? [] : [{ name: PGBOUNCER_STATS_USER, password: statsPassword }];
+    const statsUsers =
+      statsPassword === undefined
+        ? []
+        : [{ name: PGBOUNCER_STATS_USER, password: statsPassword }];
     return new Container(this, "pgbouncer", {
       ...HARDENED_CONTAINER,
       provider: props.provider,
@@ -384,15 +448,31 @@ export class SharedDatabase extends Construct {
             statsUsers: statsUsers.map((user) => user.name),
           }),
         },
-        { file: `${PGBOUNCER_DIR}/userlist.txt`, content: renderUserlist([...clients, ...statsUsers]) },
+        {
+          file: `${PGBOUNCER_DIR}/userlist.txt`,
+          content: renderUserlist([...clients, ...statsUsers]),
+        },
       ],
-      networksAdvanced: toNetworksAdvanced([{ ...props.network, aliases: [alias], ipv4Address: options.ipv4Address }]),
+      networksAdvanced: toNetworksAdvanced([
+        {
+          ...props.network,
+          aliases: [alias],
+          ipv4Address: options.ipv4Address,
+        },
+      ]),
       ports: toPorts(options.hostPort ? [options.hostPort] : []),
       destroyGraceSeconds: 30,
       // pg_isready (PostgreSQL's client tools are in the image) counts PgBouncer's error for an
       // unknown database as a response, so the check needs no password.
       healthcheck: toHealthcheck({
-        test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(SERVER_PORT)],
+        test: [
+          "CMD",
+          "pg_isready",
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(SERVER_PORT),
+        ],
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 6,
@@ -412,7 +492,12 @@ export class SharedDatabase extends Construct {
   private createConnections(clients: readonly DatabaseClient[]): void {
     for (const client of clients) {
       const endpoint = new DataResource(this, `connection-${client.name}`, {
-        input: { host: this.host, port: this.port, database: client.name, username: client.name },
+        input: {
+          host: this.host,
+          port: this.port,
+          database: client.name,
+          username: client.name,
+        },
       });
       const connection: DatabaseConnection = {
         host: Token.asString(endpoint.output.lookup("host")),
@@ -423,21 +508,29 @@ export class SharedDatabase extends Construct {
       };
       this.connections.set(client.name, connection);
 
-      const connectionOutput = new TerraformOutput(this, `${client.name}-connection`, {
-        description: `Host, port, database and role of ${client.name}`,
-        value: {
-          host: connection.host,
-          port: Token.asString(connection.port),
-          database: connection.database,
-          username: connection.username,
+      const connectionOutput = new TerraformOutput(
+        this,
+        `${client.name}-connection`,
+        {
+          description: `Host, port, database and role of ${client.name}`,
+          value: {
+            host: connection.host,
+            port: Token.asString(connection.port),
+            database: connection.database,
+            username: connection.username,
+          },
         },
-      });
+      );
       connectionOutput.overrideLogicalId(`${client.name}_database`);
-      const passwordOutput = new TerraformOutput(this, `${client.name}-password`, {
-        description: `Password of the role ${client.name}`,
-        value: client.password,
-        sensitive: true,
-      });
+      const passwordOutput = new TerraformOutput(
+        this,
+        `${client.name}-password`,
+        {
+          description: `Password of the role ${client.name}`,
+          value: client.password,
+          sensitive: true,
+        },
+      );
       passwordOutput.overrideLogicalId(`${client.name}_database_password`);
     }
   }

@@ -2,9 +2,20 @@ import { Container } from "@cdktf/provider-docker/lib/container";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { NGINX_LOCAL_PORT, NGINX_PUBLIC_PORT } from "../config/defaults";
-import { NGINX_HEALTH_PATH, NginxRoute, renderNginxConfig } from "../rendering/nginx-conf";
+import {
+  NGINX_HEALTH_PATH,
+  NginxRoute,
+  renderNginxConfig,
+} from "../rendering/nginx-conf";
 import { ContainerImage } from "./container-image";
-import { HARDENED_CONTAINER, HostPortMapping, NetworkAttachment, toHealthcheck, toNetworksAdvanced, toPorts } from "./container-defaults";
+import {
+  HARDENED_CONTAINER,
+  HostPortMapping,
+  NetworkAttachment,
+  toHealthcheck,
+  toNetworksAdvanced,
+  toPorts,
+} from "./container-defaults";
 
 /** Properties of a {@link StackNginx}. */
 export interface StackNginxProps {
@@ -100,7 +111,14 @@ export class StackNginx extends Construct {
       networksAdvanced: toNetworksAdvanced(props.networks),
       ports: toPorts(props.localPort ? [props.localPort] : []),
       healthcheck: toHealthcheck({
-        test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${NGINX_LOCAL_PORT}${NGINX_HEALTH_PATH}`],
+        test: [
+          "CMD",
+          "wget",
+          "-q",
+          "-O",
+          "/dev/null",
+          `http://127.0.0.1:${NGINX_LOCAL_PORT}${NGINX_HEALTH_PATH}`,
+        ],
         intervalSeconds: 10,
         timeoutSeconds: 3,
         retries: 3,

@@ -5,9 +5,17 @@ import { ZeroTrustTunnelCloudflared } from "@cdktf/provider-cloudflare/lib/zero-
 import { ZeroTrustTunnelCloudflaredConfigA } from "@cdktf/provider-cloudflare/lib/zero-trust-tunnel-cloudflared-config";
 import { Fn, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { CLOUDFLARED_METRICS_ADDRESS, CLOUDFLARED_READY_ADDRESS } from "../config/defaults";
+import {
+  CLOUDFLARED_METRICS_ADDRESS,
+  CLOUDFLARED_READY_ADDRESS,
+} from "../config/defaults";
 import { ContainerImage } from "./container-image";
-import { HARDENED_CONTAINER, NetworkAttachment, toHealthcheck, toNetworksAdvanced } from "./container-defaults";
+import {
+  HARDENED_CONTAINER,
+  NetworkAttachment,
+  toHealthcheck,
+  toNetworksAdvanced,
+} from "./container-defaults";
 
 /** Service of the last ingress rule, which matches every request that no hostname rule matched. */
 export const TUNNEL_CATCH_ALL_SERVICE = "http_status:404";
@@ -103,13 +111,16 @@ export class TunnelStack extends Construct {
   /** The cloudflared `docker_container`. */
   public readonly container: Container;
 
-
   constructor(scope: Construct, id: string, props: TunnelStackProps) {
     super(scope, id);
     const cloudflare = props.cloudflareProvider;
-    const duplicate = props.hostnames.find((hostname, index) => props.hostnames.indexOf(hostname) !== index);
+    const duplicate = props.hostnames.find(
+      (hostname, index) => props.hostnames.indexOf(hostname) !== index,
+    );
     if (duplicate) {
-      throw new Error(`Tunnel ${props.tunnelName} lists the hostname ${duplicate} twice; give each ingress rule its own hostname.`);
+      throw new Error(
+        `Tunnel ${props.tunnelName} lists the hostname ${duplicate} twice; give each ingress rule its own hostname.`,
+      );
     }
 
     this.tunnel = new ZeroTrustTunnelCloudflared(this, "tunnel", {
@@ -120,18 +131,25 @@ export class TunnelStack extends Construct {
     });
 
     // Cloudflare rejects a configuration whose last rule does not match every request, a wildcard hostname included.
-    this.configuration = new ZeroTrustTunnelCloudflaredConfigA(this, "configuration", {
-      provider: cloudflare,
-      accountId: props.accountId,
-      tunnelId: this.tunnel.id,
-      source: "cloudflare",
-      config: {
-        ingress: [
-          ...props.hostnames.map((hostname) => ({ hostname, service: props.origin })),
-          { service: TUNNEL_CATCH_ALL_SERVICE },
-        ],
+    this.configuration = new ZeroTrustTunnelCloudflaredConfigA(
+      this,
+      "configuration",
+      {
+        provider: cloudflare,
+        accountId: props.accountId,
+        tunnelId: this.tunnel.id,
+        source: "cloudflare",
+        config: {
+          ingress: [
+            ...props.hostnames.map((hostname) => ({
+              hostname,
+              service: props.origin,
+            })),
+            { service: TUNNEL_CATCH_ALL_SERVICE },
+          ],
+        },
       },
-    });
+    );
 
     this.records = props.hostnames.map(
       (hostname) =>
@@ -149,11 +167,15 @@ export class TunnelStack extends Construct {
     );
 
     // Provider 5.x has no tunnel_token on the tunnel resource; this data source reads it.
-    this.token = new DataCloudflareZeroTrustTunnelCloudflaredToken(this, "token", {
-      provider: cloudflare,
-      accountId: props.accountId,
-      tunnelId: this.tunnel.id,
-    });
+    this.token = new DataCloudflareZeroTrustTunnelCloudflaredToken(
+      this,
+      "token",
+      {
+        provider: cloudflare,
+        accountId: props.accountId,
+        tunnelId: this.tunnel.id,
+      },
+    );
 
     this.container = new Container(this, "container", {
       ...HARDENED_CONTAINER,
@@ -162,14 +184,24 @@ export class TunnelStack extends Construct {
       image: props.image.bind(this, props.dockerProvider),
       command: ["tunnel", "--no-autoupdate", "run"],
       // The provider does not mark the token sensitive (5.14.0); sensitive() keeps it out of plan output.
-      env: [`TUNNEL_TOKEN=${Fn.sensitive(this.token.token)}`, `TUNNEL_METRICS=${CLOUDFLARED_METRICS_ADDRESS}`],
+      env: [
+        `TUNNEL_TOKEN=${Fn.sensitive(this.token.token)}`,
+        `TUNNEL_METRICS=${CLOUDFLARED_METRICS_ADDRESS}`,
+      ],
       networksAdvanced: toNetworksAdvanced([props.network]),
       // cloudflared keeps its state in memory when it runs with a token; a small /tmp covers scratch files.
       readOnly: true,
       tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
       // The image has no shell, curl or wget; cloudflared queries its own readiness endpoint.
       healthcheck: toHealthcheck({
-        test: ["CMD", "cloudflared", "tunnel", "--metrics", CLOUDFLARED_READY_ADDRESS, "ready"],
+        test: [
+          "CMD",
+          "cloudflared",
+          "tunnel",
+          "--metrics",
+          CLOUDFLARED_READY_ADDRESS,
+          "ready",
+        ],
         intervalSeconds: 15,
         timeoutSeconds: 5,
         retries: 3,

@@ -25,10 +25,20 @@ export interface GrafanaDatasourceOptions {
  * which Grafana replaces with the environment variable when it reads the file,
  * so the file itself holds no secret.
  */
-export function renderGrafanaDatasources(options: GrafanaDatasourceOptions): string {
+export function renderGrafanaDatasources(
+  options: GrafanaDatasourceOptions,
+): string {
   const datasources: Record<string, unknown>[] = [];
   if (options.prometheusUrl) {
-    datasources.push({ name: "Prometheus", type: "prometheus", uid: "prometheus", access: "proxy", url: options.prometheusUrl, isDefault: true, editable: false });
+    datasources.push({
+      name: "Prometheus",
+      type: "prometheus",
+      uid: "prometheus",
+      access: "proxy",
+      url: options.prometheusUrl,
+      isDefault: true,
+      editable: false,
+    });
   }
   for (const source of options.postgres) {
     datasources.push({

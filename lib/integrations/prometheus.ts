@@ -19,22 +19,40 @@ export interface ScrapeJob {
  * NOTE: Ignition 8.3 gateways have no Prometheus endpoint of their own (their
  * metrics are shown in the gateway's Metrics Dashboard), so none is scraped.
  */
-export function scrapeJobs(deployment: Deployment, stack: StackSpec, prometheusPort: number): ScrapeJob[] {
-  const jobs: ScrapeJob[] = [{ jobName: "prometheus", targets: [`localhost:${prometheusPort}`] }];
-  const grafana = stack.services.filter((service) => service.kind === "grafana");
+export function scrapeJobs(
+  deployment: Deployment,
+  stack: StackSpec,
+  prometheusPort: number,
+): ScrapeJob[] {
+  const jobs: ScrapeJob[] = [
+    { jobName: "prometheus", targets: [`localhost:${prometheusPort}`] },
+  ];
+  const grafana = stack.services.filter(
+    (service) => service.kind === "grafana",
+  );
   if (grafana.length > 0) {
-    jobs.push({ jobName: "grafana", targets: grafana.map((service) => `${service.alias}:3000`) });
+    jobs.push({
+      jobName: "grafana",
+      targets: grafana.map((service) => `${service.alias}:3000`),
+    });
   }
   const tunnels = deployment.stacks.filter((candidate) => candidate.tunnel);
   if (tunnels.length > 0) {
     jobs.push({
       jobName: "cloudflared",
-      targets: tunnels.map((candidate) => `${candidate.id}-cloudflared:${CLOUDFLARED_METRICS_PORT}`),
+      targets: tunnels.map(
+        (candidate) =>
+          `${candidate.id}-cloudflared:${CLOUDFLARED_METRICS_PORT}`,
+      ),
     });
   }
-  const exporters = deployment.stacks.flatMap((candidate) => candidate.exporters);
+  const exporters = deployment.stacks.flatMap(
+    (candidate) => candidate.exporters,
+  );
   for (const kind of ["nginx", "pgbouncer"] as const) {
-    const targets = exporters.filter((exporter) => exporter.kind === kind).map((exporter) => `${exporter.sharedAlias}:${exporter.port}`);
+    const targets = exporters
+      .filter((exporter) => exporter.kind === kind)
+      .map((exporter) => `${exporter.sharedAlias}:${exporter.port}`);
     if (targets.length > 0) {
       jobs.push({ jobName: kind, targets });
     }
@@ -44,7 +62,10 @@ export function scrapeJobs(deployment: Deployment, stack: StackSpec, prometheusP
 
 /** Whether the deployment's Prometheus joins routing-network, where every cloudflared and exporter is. */
 export function prometheusOnRoutingNetwork(deployment: Deployment): boolean {
-  return deployment.metrics.enabled || deployment.stacks.some((candidate) => candidate.tunnel);
+  return (
+    deployment.metrics.enabled ||
+    deployment.stacks.some((candidate) => candidate.tunnel)
+  );
 }
 
 /** Renders `prometheus.yml`. */

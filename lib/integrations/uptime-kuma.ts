@@ -15,11 +15,21 @@ export interface UptimeKumaMonitor {
  * read none from files, so this list is printed as a Terraform output for a
  * person to enter.
  */
-export function uptimeKumaMonitors(deployment: Deployment): UptimeKumaMonitor[] {
+export function uptimeKumaMonitors(
+  deployment: Deployment,
+): UptimeKumaMonitor[] {
   return deployment.stacks.flatMap((stack) =>
     stack.tunnel
       ? stack.routes.flatMap((route) =>
-          route.hostname ? [{ name: `${stack.id}/${route.key}`, url: `https://${route.hostname}/`, acceptedStatusCodes: "200-299" }] : [],
+          route.hostname
+            ? [
+                {
+                  name: `${stack.id}/${route.key}`,
+                  url: `https://${route.hostname}/`,
+                  acceptedStatusCodes: "200-299",
+                },
+              ]
+            : [],
         )
       : [],
   );

@@ -55,8 +55,16 @@ export interface DatabaseConnectionResource {
 /** Derives a UUID (version 5 layout) from a name, so the synthesized files do not change between runs. */
 export function stableUuid(name: string): string {
   const hex = createHash("sha1").update(`proveit-stacks:${name}`).digest("hex");
-  const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
-  return [hex.slice(0, 8), hex.slice(8, 12), `5${hex.slice(13, 16)}`, `${variant}${hex.slice(18, 20)}`, hex.slice(20, 32)].join("-");
+  const variant = ((parseInt(hex.slice(16, 18), 16) & 0x3f) | 0x80).toString(
+    16,
+  );
+  return [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    `5${hex.slice(13, 16)}`,
+    `${variant}${hex.slice(18, 20)}`,
+    hex.slice(20, 32),
+  ].join("-");
 }
 
 function resourceJson(uuid: string, description: string): string {
@@ -71,7 +79,10 @@ function resourceJson(uuid: string, description: string): string {
       uuid,
       enabled: true,
       // A fixed time keeps the file identical on every synthesis; the gateway reads it as metadata only.
-      lastModification: { actor: "proveit-stacks", timestamp: "2025-01-01T00:00:00Z" },
+      lastModification: {
+        actor: "proveit-stacks",
+        timestamp: "2025-01-01T00:00:00Z",
+      },
     },
   };
   return JSON.stringify(resource, null, 2) + "\n";
@@ -84,7 +95,9 @@ function resourceJson(uuid: string, description: string): string {
  * Terraform cannot produce. The PostgreSQL JDBC driver takes URL parameters
  * over the properties the gateway passes.
  */
-export function renderDatabaseConnection(connection: DatabaseConnectionResource): SeedFile[] {
+export function renderDatabaseConnection(
+  connection: DatabaseConnectionResource,
+): SeedFile[] {
   const directory = `ignition/database-connection/${connection.name}`;
   const config = {
     driver: POSTGRES_DRIVER,
@@ -113,10 +126,16 @@ export function renderDatabaseConnection(connection: DatabaseConnectionResource)
     validationSleepTime: 10000,
   };
   return [
-    { path: `${directory}/config.json`, content: JSON.stringify(config, null, 2) + "\n" },
+    {
+      path: `${directory}/config.json`,
+      content: JSON.stringify(config, null, 2) + "\n",
+    },
     {
       path: `${directory}/resource.json`,
-      content: resourceJson(stableUuid(`database-connection:${connection.name}`), "Shared PostgreSQL through PgBouncer, managed by proveit-stacks"),
+      content: resourceJson(
+        stableUuid(`database-connection:${connection.name}`),
+        "Shared PostgreSQL through PgBouncer, managed by proveit-stacks",
+      ),
     },
   ];
 }

@@ -142,12 +142,14 @@ export const NGINX_UPSTREAM_KEEPALIVE_SECONDS = 4;
  */
 export const NGINX_UPSTREAM_KEEPALIVE_CONNECTIONS = 128;
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV4 =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** Returns the text of `/etc/nginx/nginx.conf` for the stack. */
 export function renderNginxConfig(options: NginxConfigOptions): string {
   validateOptions(options);
-  const timeout = options.websocketTimeoutSeconds ?? NGINX_WEBSOCKET_TIMEOUT_SECONDS;
+  const timeout =
+    options.websocketTimeoutSeconds ?? NGINX_WEBSOCKET_TIMEOUT_SECONDS;
   const healthPath = options.healthPath ?? NGINX_HEALTH_PATH;
 
   const lines: string[] = [
@@ -213,11 +215,19 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
 
 function validateOptions(options: NginxConfigOptions): void {
   for (const route of options.routes) {
-    if (route.pathPrefix === "redirect" && route.localPath !== "/" && route.redirectPort === undefined) {
-      throw new Error(`nginx route "${route.key}" of stack ${options.stack} redirects its path but has no redirectPort: set it to the application's HTTP host port`);
+    if (
+      route.pathPrefix === "redirect" &&
+      route.localPath !== "/" &&
+      route.redirectPort === undefined
+    ) {
+      throw new Error(
+        `nginx route "${route.key}" of stack ${options.stack} redirects its path but has no redirectPort: set it to the application's HTTP host port`,
+      );
     }
     if (route.servers.length === 0) {
-      throw new Error(`nginx route "${route.key}" of stack ${options.stack} has no upstream server: give it at least one`);
+      throw new Error(
+        `nginx route "${route.key}" of stack ${options.stack} has no upstream server: give it at least one`,
+      );
     }
     for (const server of route.servers) {
       // A name here would make nginx resolve it at load time and fail to start while that container is missing.
@@ -230,7 +240,9 @@ function validateOptions(options: NginxConfigOptions): void {
   }
   const timeout = options.websocketTimeoutSeconds;
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
-    throw new Error(`nginx websocketTimeoutSeconds of stack ${options.stack} is ${timeout}: use a whole number of seconds above 0`);
+    throw new Error(
+      `nginx websocketTimeoutSeconds of stack ${options.stack} is ${timeout}: use a whole number of seconds above 0`,
+    );
   }
 }
 
@@ -285,7 +297,10 @@ function renderForwardingMaps(trustedProxy: string | undefined): string[] {
  * Renders the proxy settings that every location inherits. No location sets
  * its own `proxy_set_header`, because one there would drop all of these.
  */
-function renderProxyDefaults(viaTunnel: boolean, timeoutSeconds: number): string[] {
+function renderProxyDefaults(
+  viaTunnel: boolean,
+  timeoutSeconds: number,
+): string[] {
   return [
     "  proxy_http_version 1.1;",
     "  proxy_set_header Host $forwarded_host;",
@@ -313,9 +328,14 @@ function renderUpstream(stack: string, route: NginxRoute): string[] {
     lines.push("    hash $remote_addr consistent;");
   }
   for (const server of route.servers) {
-    const weight = server.weight !== undefined && server.weight !== 1 ? ` weight=${server.weight}` : "";
+    const weight =
+      server.weight !== undefined && server.weight !== 1
+        ? ` weight=${server.weight}`
+        : "";
     const comment = server.containerName ? `  # ${server.containerName}` : "";
-    lines.push(`    server ${server.address}:${server.port}${weight} max_fails=1 fail_timeout=10s;${comment}`);
+    lines.push(
+      `    server ${server.address}:${server.port}${weight} max_fails=1 fail_timeout=10s;${comment}`,
+    );
   }
   lines.push(
     `    keepalive ${NGINX_UPSTREAM_KEEPALIVE_CONNECTIONS};`,
@@ -337,14 +357,22 @@ function renderHealthLocation(healthPath: string): string[] {
 }
 
 /** Renders a location that proxies to an upstream group, removing `path` from the upstream path when `strip` is set. */
-function renderProxyLocation(path: string, upstream: string, strip = path !== "/"): string[] {
+function renderProxyLocation(
+  path: string,
+  upstream: string,
+  strip = path !== "/",
+): string[] {
   const target = strip ? `http://${upstream}/` : `http://${upstream}`;
   return [`    location ${path} {`, `      proxy_pass ${target};`, "    }"];
 }
 
 /** Renders the locations of a route's public virtual host: the whole host, or its prefix with `/` redirected to it. */
 function renderPublicLocations(route: NginxRoute, upstream: string): string[] {
-  if (route.pathPrefix === "keep" && route.localPath && route.localPath !== "/") {
+  if (
+    route.pathPrefix === "keep" &&
+    route.localPath &&
+    route.localPath !== "/"
+  ) {
     return [
       `    location = / {`,
       `      return 302 ${route.localPath};`,
@@ -370,11 +398,18 @@ function renderLocalLocation(route: NginxRoute, upstream: string): string[] {
       "    }",
     ];
   }
-  return renderProxyLocation(path, upstream, path !== "/" && route.pathPrefix !== "keep");
+  return renderProxyLocation(
+    path,
+    upstream,
+    path !== "/" && route.pathPrefix !== "keep",
+  );
 }
 
 /** Renders the local entry point: health, status, and the path routes, with 404 when no route takes `/`. */
-function renderLocalServer(options: NginxConfigOptions, healthPath: string): string[] {
+function renderLocalServer(
+  options: NginxConfigOptions,
+  healthPath: string,
+): string[] {
   const lines = [
     "  # Local entry point: path routes for access without a public hostname.",
     "  server {",
@@ -395,7 +430,9 @@ function renderLocalServer(options: NginxConfigOptions, healthPath: string): str
   for (const route of options.routes) {
     if (route.localPath) {
       hasDefault = hasDefault || route.localPath === "/";
-      lines.push(...renderLocalLocation(route, upstreamName(options.stack, route.key)));
+      lines.push(
+        ...renderLocalLocation(route, upstreamName(options.stack, route.key)),
+      );
     }
   }
   if (!hasDefault) {

@@ -57,8 +57,11 @@ export function renderPostgresConf(options: PostgresConfOptions): string {
     "log_min_duration_statement = 1000",
     "log_connections = off",
     "log_statement = 'none'",
-    ...(options.sharedPreloadLibraries && options.sharedPreloadLibraries.length > 0
-      ? [`shared_preload_libraries = ${quoted(options.sharedPreloadLibraries.join(","))}`]
+    ...(options.sharedPreloadLibraries &&
+    options.sharedPreloadLibraries.length > 0
+      ? [
+          `shared_preload_libraries = ${quoted(options.sharedPreloadLibraries.join(","))}`,
+        ]
       : []),
     "",
   ].join("\n");

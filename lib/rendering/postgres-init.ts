@@ -12,7 +12,13 @@
 const CLIENT_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Names that belong to the server or to PgBouncer and must never be handed to a client. */
-const RESERVED_NAMES = new Set(["postgres", "template0", "template1", "pgbouncer", "public"]);
+const RESERVED_NAMES = new Set([
+  "postgres",
+  "template0",
+  "template1",
+  "pgbouncer",
+  "public",
+]);
 
 /** Environment variable that carries a client role's password to the script. */
 export function passwordVariable(name: string): string {
@@ -74,7 +80,10 @@ function renderClient(name: string): string[] {
  * name is unsafe (see `invalidClientName`) or appears twice, because the
  * script would otherwise alter a server role or merge two clients.
  */
-export function renderInitSql(clientNames: readonly string[], extensions: readonly string[] = []): string {
+export function renderInitSql(
+  clientNames: readonly string[],
+  extensions: readonly string[] = [],
+): string {
   const seen = new Set<string>();
   for (const name of clientNames) {
     const reason = invalidClientName(name);
@@ -82,7 +91,9 @@ export function renderInitSql(clientNames: readonly string[], extensions: readon
       throw new Error(`Invalid database client name "${name}": it ${reason}.`);
     }
     if (seen.has(name)) {
-      throw new Error(`Database client name "${name}" is listed twice; each client needs its own database and role.`);
+      throw new Error(
+        `Database client name "${name}" is listed twice; each client needs its own database and role.`,
+      );
     }
     seen.add(name);
   }
@@ -102,9 +113,17 @@ export function renderInitSql(clientNames: readonly string[], extensions: readon
     lines.push(...renderClient(name));
   }
   if (extensions.length > 0) {
-    lines.push("", "-- Extensions in every client database; the superuser creates them, so the roles need no extra rights.");
+    lines.push(
+      "",
+      "-- Extensions in every client database; the superuser creates them, so the roles need no extra rights.",
+    );
     for (const name of clientNames) {
-      lines.push(`\\connect ${name}`, ...extensions.map((extension) => `CREATE EXTENSION IF NOT EXISTS ${extension};`));
+      lines.push(
+        `\\connect ${name}`,
+        ...extensions.map(
+          (extension) => `CREATE EXTENSION IF NOT EXISTS ${extension};`,
+        ),
+      );
     }
     lines.push("\\connect postgres");
   }

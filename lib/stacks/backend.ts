@@ -1,5 +1,10 @@
 import * as path from "node:path";
-import { CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformStack } from "cdktf";
+import {
+  CloudBackend,
+  LocalBackend,
+  NamedCloudWorkspace,
+  TerraformStack,
+} from "cdktf";
 import type { BackendSettings } from "../config/model";
 
 /** Folders of a deployment's project, which contains the local state, and of its synthesized stacks. */
@@ -20,16 +25,30 @@ export interface BackendLocation {
  * Terraform Cloud gets one named workspace per stack, which cross-stack
  * references need.
  */
-export function configureBackend(stack: TerraformStack, stackId: string, settings: BackendSettings, location: BackendLocation): void {
+export function configureBackend(
+  stack: TerraformStack,
+  stackId: string,
+  settings: BackendSettings,
+  location: BackendLocation,
+): void {
   if (settings.type === "local") {
     const stackFolder = path.resolve(location.outdir, "stacks", stackId);
-    const stateFile = path.resolve(location.projectRoot, settings.directory, `${stackId}.tfstate`);
-    new LocalBackend(stack, { path: path.relative(stackFolder, stateFile).split(path.sep).join("/") });
+    const stateFile = path.resolve(
+      location.projectRoot,
+      settings.directory,
+      `${stackId}.tfstate`,
+    );
+    new LocalBackend(stack, {
+      path: path.relative(stackFolder, stateFile).split(path.sep).join("/"),
+    });
     return;
   }
   new CloudBackend(stack, {
     hostname: settings.hostname,
     organization: settings.organization,
-    workspaces: new NamedCloudWorkspace(`${settings.workspacePrefix}${stackId}`, settings.project),
+    workspaces: new NamedCloudWorkspace(
+      `${settings.workspacePrefix}${stackId}`,
+      settings.project,
+    ),
   });
 }

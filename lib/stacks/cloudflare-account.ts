@@ -23,27 +23,40 @@ export class CloudflareAccount {
   ) {}
 
   public get provider(): CloudflareProvider {
-    this.providerElement ??= new CloudflareProvider(this.stack, "cloudflare", {});
+    this.providerElement ??= new CloudflareProvider(
+      this.stack,
+      "cloudflare",
+      {},
+    );
     return this.providerElement;
   }
 
   /** Reference to the `cloudflare_account_id` variable. */
   public get accountId(): string {
-    this.accountIdVariable ??= new TerraformVariable(this.stack, "cloudflare_account_id", {
-      type: "string",
-      sensitive: true,
-      description: "Cloudflare account id that owns the tunnels (set TF_VAR_cloudflare_account_id)",
-    });
+    this.accountIdVariable ??= new TerraformVariable(
+      this.stack,
+      "cloudflare_account_id",
+      {
+        type: "string",
+        sensitive: true,
+        description:
+          "Cloudflare account id that owns the tunnels (set TF_VAR_cloudflare_account_id)",
+      },
+    );
     return this.accountIdVariable.stringValue;
   }
 
   /** Reference to the `cloudflare_zone_id` variable. */
   public get zoneId(): string {
-    this.zoneIdVariable ??= new TerraformVariable(this.stack, "cloudflare_zone_id", {
-      type: "string",
-      sensitive: true,
-      description: `Cloudflare zone id of ${this.domain} (set TF_VAR_cloudflare_zone_id)`,
-    });
+    this.zoneIdVariable ??= new TerraformVariable(
+      this.stack,
+      "cloudflare_zone_id",
+      {
+        type: "string",
+        sensitive: true,
+        description: `Cloudflare zone id of ${this.domain} (set TF_VAR_cloudflare_zone_id)`,
+      },
+    );
     return this.zoneIdVariable.stringValue;
   }
 }

@@ -3,11 +3,19 @@ import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { Annotations, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import type { Deployment, NetworkSpec, PublishedPort, StackSpec } from "../config/model";
+import type {
+  Deployment,
+  NetworkSpec,
+  PublishedPort,
+  StackSpec,
+} from "../config/model";
 import { NGINX_PUBLIC_PORT } from "../config/defaults";
 import { ContainerImage } from "../constructs/container-image";
 import { EdgeCertificatePack } from "../constructs/edge-certificate-pack";
-import { HostPortMapping, NetworkAttachment } from "../constructs/container-defaults";
+import {
+  HostPortMapping,
+  NetworkAttachment,
+} from "../constructs/container-defaults";
 import { IgnitionGateway } from "../constructs/ignition-gateway";
 import { ServiceContainer } from "../constructs/service-container";
 import { SharedDatabase } from "../constructs/shared-database";
@@ -38,15 +46,30 @@ export interface PlatformStackProps {
 }
 
 function toHostPorts(ports: readonly PublishedPort[]): HostPortMapping[] {
-  return ports.map((port) => ({ internal: port.internal, external: port.external, ip: port.ip, protocol: port.protocol }));
+  return ports.map((port) => ({
+    internal: port.internal,
+    external: port.external,
+    ip: port.ip,
+    protocol: port.protocol,
+  }));
 }
 
-function createNetwork(scope: Construct, id: string, spec: NetworkSpec): Network {
+function createNetwork(
+  scope: Construct,
+  id: string,
+  spec: NetworkSpec,
+): Network {
   return new Network(scope, id, {
     name: spec.name,
     driver: "bridge",
     attachable: true,
-    ipamConfig: [{ subnet: spec.subnet, gateway: spec.gateway, ipRange: spec.dynamicRange }],
+    ipamConfig: [
+      {
+        subnet: spec.subnet,
+        gateway: spec.gateway,
+        ipRange: spec.dynamicRange,
+      },
+    ],
   });
 }
 
@@ -119,11 +142,22 @@ export class PlatformStack extends TerraformStack {
       this.routingNetworkName = core.routingNetworkName;
       this.stackNetworkName = createNetwork(this, "network", spec.network).name;
     } else {
-      this.operationsNetworkName = createNetwork(this, "operations-network", deployment.operationsNetwork).name;
-      this.routingNetworkName = createNetwork(this, "routing-network", deployment.routingNetwork).name;
+      this.operationsNetworkName = createNetwork(
+        this,
+        "operations-network",
+        deployment.operationsNetwork,
+      ).name;
+      this.routingNetworkName = createNetwork(
+        this,
+        "routing-network",
+        deployment.routingNetwork,
+      ).name;
       this.stackNetworkName = this.operationsNetworkName;
     }
-    const onStackNetwork = (aliases: string[], ipv4Address: string): NetworkAttachment => ({
+    const onStackNetwork = (
+      aliases: string[],
+      ipv4Address: string,
+    ): NetworkAttachment => ({
       name: this.stackNetworkName,
       aliases,
       ipv4Address,
@@ -132,7 +166,9 @@ export class PlatformStack extends TerraformStack {
       core ? [{ name: this.operationsNetworkName, aliases: [alias] }] : [];
 
     for (const database of spec.databases) {
-      const clients = database.shared ? sharedDatabaseClients(deployment, database.databases) : [...database.databases];
+      const clients = database.shared
+        ? sharedDatabaseClients(deployment, database.databases)
+        : [...database.databases];
       const construct = new SharedDatabase(this, `database-${database.key}`, {
         postgres: {
           containerName: database.containerName,
@@ -171,16 +207,25 @@ export class PlatformStack extends TerraformStack {
         containerName: gateway.containerName,
         image: ContainerImage.fromRegistry(gateway.image),
         edition: gateway.edition,
-        networks: [onStackNetwork([gateway.alias, gateway.sharedAlias], gateway.address), ...onOperationsNetwork(gateway.sharedAlias)],
+        networks: [
+          onStackNetwork([gateway.alias, gateway.sharedAlias], gateway.address),
+          ...onOperationsNetwork(gateway.sharedAlias),
+        ],
         ports: toHostPorts(gateway.ports),
         modules: [...gateway.modules],
-        thirdPartyModules: gateway.thirdPartyModules.map((module) => ({ ...module })),
+        thirdPartyModules: gateway.thirdPartyModules.map((module) => ({
+          ...module,
+        })),
         jdbcDrivers: [...gateway.jdbcDrivers],
         database: shared?.connectionFor(gateway.databaseName),
         databaseConnectionName: gateway.databaseName,
         // Without a tunnel the public hostname is not published, so links keep the address of each request.
         publicHostname: spec.tunnel ? gateway.poolHostname : undefined,
-        gatewayNetwork: gateway.connections.map((connection) => ({ host: connection.host, port: connection.port, description: connection.containerName })),
+        gatewayNetwork: gateway.connections.map((connection) => ({
+          host: connection.host,
+          port: connection.port,
+          description: connection.containerName,
+        })),
         memory: gateway.memory,
         timezone: deployment.timezone,
       });
@@ -217,18 +262,42 @@ export class PlatformStack extends TerraformStack {
       }))
       .filter((database) => !database.shared);
     for (const service of spec.services) {
-      const integration = integrationFor(deployment, spec, service, stackDatabases);
+      const integration = integrationFor(
+        deployment,
+        spec,
+        service,
+        stackDatabases,
+      );
       this.services.push(
         new ServiceContainer(this, `service-${service.key}`, {
           containerName: service.containerName,
-          image: service.pull ? ContainerImage.fromRegistry(service.image) : ContainerImage.fromLocal(service.image),
+          image: service.pull
+            ? ContainerImage.fromRegistry(service.image)
+            : ContainerImage.fromLocal(service.image),
           networks: [
-            onStackNetwork([service.alias, service.sharedAlias], service.address),
-            ...(service.operationsNetwork ? onOperationsNetwork(service.sharedAlias) : []),
-            ...(integration.routingNetwork ? [{ name: this.routingNetworkName, aliases: [service.sharedAlias] }] : []),
+            onStackNetwork(
+              [service.alias, service.sharedAlias],
+              service.address,
+            ),
+            ...(service.operationsNetwork
+              ? onOperationsNetwork(service.sharedAlias)
+              : []),
+            ...(integration.routingNetwork
+              ? [
+                  {
+                    name: this.routingNetworkName,
+                    aliases: [service.sharedAlias],
+                  },
+                ]
+              : []),
           ],
           ports: toHostPorts(service.ports),
-          environment: { TZ: deployment.timezone, ...integration.environment, ...service.environment, ...integration.secretEnvironment },
+          environment: {
+            TZ: deployment.timezone,
+            ...integration.environment,
+            ...service.environment,
+            ...integration.secretEnvironment,
+          },
           files: integration.files,
           generatedSecrets: [...service.generatedSecrets],
           volumes: service.volumes.map((volume) => ({ ...volume })),
@@ -244,8 +313,15 @@ export class PlatformStack extends TerraformStack {
       containerName: spec.nginx.containerName,
       image: ContainerImage.fromRegistry(spec.nginx.image),
       networks: [
-        onStackNetwork([spec.nginx.alias, spec.nginx.sharedAlias], spec.nginx.address),
-        { name: this.routingNetworkName, aliases: [spec.nginx.sharedAlias], ipv4Address: spec.nginx.routingAddress },
+        onStackNetwork(
+          [spec.nginx.alias, spec.nginx.sharedAlias],
+          spec.nginx.address,
+        ),
+        {
+          name: this.routingNetworkName,
+          aliases: [spec.nginx.sharedAlias],
+          ipv4Address: spec.nginx.routingAddress,
+        },
       ],
       routes: spec.routes.map((route) => ({
         key: route.key,
@@ -265,12 +341,19 @@ export class PlatformStack extends TerraformStack {
     this.exporters = addExporters(this, spec, {
       stackNetworkName: this.stackNetworkName,
       routingNetworkName: this.routingNetworkName,
-      databases: new Map(spec.databases.map((database, index) => [database.key, this.databases[index]])),
+      databases: new Map(
+        spec.databases.map((database, index) => [
+          database.key,
+          this.databases[index],
+        ]),
+      ),
     });
 
     const cloudflare = new CloudflareAccount(this, deployment.domain);
     if (spec.tunnel) {
-      const hostnames = spec.routes.flatMap((route) => (route.hostname ? [route.hostname] : []));
+      const hostnames = spec.routes.flatMap((route) =>
+        route.hostname ? [route.hostname] : [],
+      );
       if (hostnames.length === 0) {
         Annotations.of(this).addWarning(
           `Stack ${spec.id} is published through Cloudflare but has no public hostname, so its tunnel answers 404 to every request. ` +
@@ -285,7 +368,11 @@ export class PlatformStack extends TerraformStack {
         origin: `http://${spec.nginx.sharedAlias}:${NGINX_PUBLIC_PORT}`,
         containerName: spec.tunnel.containerName,
         image: ContainerImage.fromRegistry(spec.tunnel.image),
-        network: { name: this.routingNetworkName, aliases: [`${spec.id}-cloudflared`], ipv4Address: spec.tunnel.routingAddress },
+        network: {
+          name: this.routingNetworkName,
+          aliases: [`${spec.id}-cloudflared`],
+          ipv4Address: spec.tunnel.routingAddress,
+        },
         dependsOn: this.nginx.container,
         cloudflareProvider: cloudflare.provider,
       });
@@ -296,7 +383,8 @@ export class PlatformStack extends TerraformStack {
 
     if (spec.services.some((service) => service.kind === "uptime-kuma")) {
       new TerraformOutput(this, "uptime-kuma-monitors", {
-        description: "HTTP monitors to add in Uptime Kuma, which reads none from files: name, URL and accepted status codes",
+        description:
+          "HTTP monitors to add in Uptime Kuma, which reads none from files: name, URL and accepted status codes",
         value: uptimeKumaMonitors(deployment),
       });
     }
@@ -312,8 +400,14 @@ export class PlatformStack extends TerraformStack {
  * Orders the deployment's edge certificate pack in core, or records why
  * there is none when some stack is published through Cloudflare.
  */
-function addEdgeCertificates(core: PlatformStack, deployment: Deployment, cloudflare: CloudflareAccount): EdgeCertificatePack | undefined {
-  const published = deployment.stacks.filter((stack) => stack.tunnel).map((stack) => stack.id);
+function addEdgeCertificates(
+  core: PlatformStack,
+  deployment: Deployment,
+  cloudflare: CloudflareAccount,
+): EdgeCertificatePack | undefined {
+  const published = deployment.stacks
+    .filter((stack) => stack.tunnel)
+    .map((stack) => stack.id);
   if (deployment.certificatePack) {
     return new EdgeCertificatePack(core, "edge-certificates", {
       zoneId: cloudflare.zoneId,
@@ -331,8 +425,13 @@ function addEdgeCertificates(core: PlatformStack, deployment: Deployment, cloudf
 }
 
 /** Every gateway database of every stack, then the shared database's own application databases. */
-function sharedDatabaseClients(deployment: Deployment, extra: readonly string[]): string[] {
-  const gateways = deployment.stacks.flatMap((stack) => stack.gateways.map((gateway) => gateway.databaseName));
+function sharedDatabaseClients(
+  deployment: Deployment,
+  extra: readonly string[],
+): string[] {
+  const gateways = deployment.stacks.flatMap((stack) =>
+    stack.gateways.map((gateway) => gateway.databaseName),
+  );
   return [...gateways, ...extra];
 }
 
@@ -344,7 +443,8 @@ function stackUrls(spec: StackSpec): Record<string, string> {
       urls[`${route.key}-public`] = `https://${route.hostname}`;
     }
     if (route.localPath && local) {
-      urls[`${route.key}-local`] = `http://localhost:${local.external}${route.localPath}`;
+      urls[`${route.key}-local`] =
+        `http://localhost:${local.external}${route.localPath}`;
     }
   }
   return urls;

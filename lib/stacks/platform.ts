@@ -9,8 +9,15 @@ import { PlatformStack } from "./platform-stack";
  *
  * @param location where local state lives; defaults to the app's working folder and outdir
  */
-export function buildPlatform(app: App, deployment: Deployment, location?: BackendLocation): Map<string, PlatformStack> {
-  const backend = location ?? { projectRoot: process.cwd(), outdir: app.outdir };
+export function buildPlatform(
+  app: App,
+  deployment: Deployment,
+  location?: BackendLocation,
+): Map<string, PlatformStack> {
+  const backend = location ?? {
+    projectRoot: process.cwd(),
+    outdir: app.outdir,
+  };
   const stacks = new Map<string, PlatformStack>();
   let core: PlatformStack | undefined;
   for (const spec of deployment.stacks) {

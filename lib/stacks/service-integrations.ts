@@ -2,8 +2,16 @@ import type { Deployment, ServiceSpec, StackSpec } from "../config/model";
 import type { HealthcheckConfig } from "../config/schema";
 import type { SharedDatabase } from "../constructs/shared-database";
 import { renderGrafanaDatasources } from "../integrations/grafana";
-import { homepageAllowedHosts, renderHomepageServices, renderHomepageSettings } from "../integrations/homepage";
-import { prometheusOnRoutingNetwork, renderPrometheusConfig, scrapeJobs } from "../integrations/prometheus";
+import {
+  homepageAllowedHosts,
+  renderHomepageServices,
+  renderHomepageSettings,
+} from "../integrations/homepage";
+import {
+  prometheusOnRoutingNetwork,
+  renderPrometheusConfig,
+  scrapeJobs,
+} from "../integrations/prometheus";
 import { basePathOf } from "../config/path-prefix";
 
 /** What a service of a known kind gets besides its configured settings. */
@@ -43,7 +51,12 @@ function postgresMajorVersion(image: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-const NO_INTEGRATION: ServiceIntegration = { files: [], environment: {}, secretEnvironment: {}, routingNetwork: false };
+const NO_INTEGRATION: ServiceIntegration = {
+  files: [],
+  environment: {},
+  secretEnvironment: {},
+  routingNetwork: false,
+};
 
 /**
  * Public URL of the service, or its local URL through nginx, used for links the
@@ -57,7 +70,9 @@ function rootUrl(stack: StackSpec, service: ServiceSpec): string | undefined {
     return `https://${route.hostname}${basePath}/`;
   }
   const port = stack.nginx.ports[0];
-  return route?.localPath && port ? `http://localhost:${port.external}${route.localPath}` : undefined;
+  return route?.localPath && port
+    ? `http://localhost:${port.external}${route.localPath}`
+    : undefined;
 }
 
 function firstContainerPort(service: ServiceSpec, fallback: number): number {
@@ -81,21 +96,40 @@ export function integrationFor(
       return {
         ...NO_INTEGRATION,
         files: [
-          { path: "/app/config/services.yaml", content: renderHomepageServices(deployment) },
-          { path: "/app/config/settings.yaml", content: renderHomepageSettings(deployment) },
+          {
+            path: "/app/config/services.yaml",
+            content: renderHomepageServices(deployment),
+          },
+          {
+            path: "/app/config/settings.yaml",
+            content: renderHomepageSettings(deployment),
+          },
         ],
-        environment: { HOMEPAGE_ALLOWED_HOSTS: homepageAllowedHosts(stack, service.key).join(",") },
+        environment: {
+          HOMEPAGE_ALLOWED_HOSTS: homepageAllowedHosts(stack, service.key).join(
+            ",",
+          ),
+        },
       };
     case "prometheus": {
       const port = firstContainerPort(service, 9090);
       return {
         ...NO_INTEGRATION,
-        files: [{ path: "/etc/prometheus/prometheus.yml", content: renderPrometheusConfig(scrapeJobs(deployment, stack, port)) }],
+        files: [
+          {
+            path: "/etc/prometheus/prometheus.yml",
+            content: renderPrometheusConfig(
+              scrapeJobs(deployment, stack, port),
+            ),
+          },
+        ],
         routingNetwork: prometheusOnRoutingNetwork(deployment),
       };
     }
     case "grafana": {
-      const prometheus = stack.services.find((candidate) => candidate.kind === "prometheus");
+      const prometheus = stack.services.find(
+        (candidate) => candidate.kind === "prometheus",
+      );
       const secretEnvironment: Record<string, string> = {};
       const postgres = databases.flatMap((database) =>
         database.names.map((name) => {
@@ -114,8 +148,12 @@ export function integrationFor(
         }),
       );
       const url = rootUrl(stack, service);
-      const route = stack.routes.find((candidate) => candidate.key === service.key);
-      const environment: Record<string, string> = url ? { GF_SERVER_ROOT_URL: url } : {};
+      const route = stack.routes.find(
+        (candidate) => candidate.key === service.key,
+      );
+      const environment: Record<string, string> = url
+        ? { GF_SERVER_ROOT_URL: url }
+        : {};
       if (route && basePathOf(route)) {
         // Grafana then routes requests that keep the sub-path of GF_SERVER_ROOT_URL.
         environment.GF_SERVER_SERVE_FROM_SUB_PATH = "true";
@@ -126,7 +164,9 @@ export function integrationFor(
           {
             path: "/etc/grafana/provisioning/datasources/proveit.yaml",
             content: renderGrafanaDatasources({
-              prometheusUrl: prometheus ? `http://${prometheus.alias}:${firstContainerPort(prometheus, 9090)}` : undefined,
+              prometheusUrl: prometheus
+                ? `http://${prometheus.alias}:${firstContainerPort(prometheus, 9090)}`
+                : undefined,
               postgres,
             }),
           },
@@ -137,14 +177,23 @@ export function integrationFor(
     }
     case "cloudbeaver": {
       // CloudBeaver's server configuration reads rootURI from CLOUDBEAVER_ROOT_URI, without a trailing slash.
-      const route = stack.routes.find((candidate) => candidate.key === service.key);
+      const route = stack.routes.find(
+        (candidate) => candidate.key === service.key,
+      );
       const basePath = route ? basePathOf(route) : undefined;
       return {
         ...NO_INTEGRATION,
         environment: basePath ? { CLOUDBEAVER_ROOT_URI: basePath } : {},
         // The image is Ubuntu-based with curl; the web UI answers under the root URI once the server is up.
         healthcheck: {
-          test: ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${firstContainerPort(service, 8978)}${basePath ?? ""}/`],
+          test: [
+            "CMD",
+            "curl",
+            "-fsS",
+            "-o",
+            "/dev/null",
+            `http://127.0.0.1:${firstContainerPort(service, 8978)}${basePath ?? ""}/`,
+          ],
           startPeriodSeconds: 60,
         },
       };

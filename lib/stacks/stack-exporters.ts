@@ -28,9 +28,16 @@ export function nginxStatusUrl(stack: StackSpec): string {
  * network its PgBouncer sits on and logs in as the stats user, so Prometheus
  * needs no access to operations-network or a stack network.
  */
-export function addExporters(scope: Construct, stack: StackSpec, targets: ExporterTargets): ServiceContainer[] {
+export function addExporters(
+  scope: Construct,
+  stack: StackSpec,
+  targets: ExporterTargets,
+): ServiceContainer[] {
   return stack.exporters.map((exporter) => {
-    const routing = { name: targets.routingNetworkName, aliases: [exporter.sharedAlias] };
+    const routing = {
+      name: targets.routingNetworkName,
+      aliases: [exporter.sharedAlias],
+    };
     if (exporter.kind === "nginx") {
       // The image has no shell or HTTP client, so the container has no healthcheck.
       return new ServiceContainer(scope, `exporter-${exporter.key}`, {
@@ -44,19 +51,48 @@ export function addExporters(scope: Construct, stack: StackSpec, targets: Export
     return new ServiceContainer(scope, `exporter-${exporter.key}`, {
       containerName: exporter.containerName,
       image: ContainerImage.fromRegistry(exporter.image),
-      networks: [{ name: targets.stackNetworkName, aliases: [exporter.key] }, routing],
-      environment: { PGBOUNCER_EXPORTER_CONNECTION_STRING: pgbouncerConnectionString(stack, exporter, targets) },
+      networks: [
+        { name: targets.stackNetworkName, aliases: [exporter.key] },
+        routing,
+      ],
+      environment: {
+        PGBOUNCER_EXPORTER_CONNECTION_STRING: pgbouncerConnectionString(
+          stack,
+          exporter,
+          targets,
+        ),
+      },
       // The image is built on busybox, whose wget answers the healthcheck.
-      healthcheck: { test: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${exporter.port}/metrics`], startPeriodSeconds: 10 },
+      healthcheck: {
+        test: [
+          "CMD",
+          "wget",
+          "-q",
+          "-O",
+          "/dev/null",
+          `http://127.0.0.1:${exporter.port}/metrics`,
+        ],
+        startPeriodSeconds: 10,
+      },
     });
   });
 }
 
-function pgbouncerConnectionString(stack: StackSpec, exporter: ExporterSpec, targets: ExporterTargets): string {
-  const spec = stack.databases.find((database) => database.key === exporter.databaseKey);
-  const database = exporter.databaseKey ? targets.databases.get(exporter.databaseKey) : undefined;
+function pgbouncerConnectionString(
+  stack: StackSpec,
+  exporter: ExporterSpec,
+  targets: ExporterTargets,
+): string {
+  const spec = stack.databases.find(
+    (database) => database.key === exporter.databaseKey,
+  );
+  const database = exporter.databaseKey
+    ? targets.databases.get(exporter.databaseKey)
+    : undefined;
   if (!spec?.pgbouncer || !database?.pgbouncerStatsPassword) {
-    throw new Error(`Exporter ${exporter.containerName} reads a PgBouncer that has no stats user; this is a bug in the resolved model.`);
+    throw new Error(
+      `Exporter ${exporter.containerName} reads a PgBouncer that has no stats user; this is a bug in the resolved model.`,
+    );
   }
   return `postgres://${PGBOUNCER_STATS_USER}:${database.pgbouncerStatsPassword}@${spec.pgbouncer.alias}:5432/pgbouncer?sslmode=disable`;
 }

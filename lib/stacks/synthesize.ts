@@ -22,15 +22,24 @@ export interface SynthesizedDeployment {
  * Synthesizes every stack of the deployment into `<projectRoot>/cdktf.out`,
  * with local state under `projectRoot`, and reads the JSON back.
  */
-export function synthesizeDeployment(deployment: Deployment, projectRoot: string): SynthesizedDeployment {
+export function synthesizeDeployment(
+  deployment: Deployment,
+  projectRoot: string,
+): SynthesizedDeployment {
   const outdir = path.join(projectRoot, "cdktf.out");
   const app = new App({ outdir });
   buildPlatform(app, deployment, { projectRoot, outdir });
   app.synth();
-  const manifest = JSON.parse(readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  const manifest = JSON.parse(
+    readFileSync(path.join(outdir, "manifest.json"), "utf8"),
+  );
   const stacks: Record<string, SynthesizedStack> = {};
-  for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(manifest.stacks)) {
-    stacks[id] = JSON.parse(readFileSync(path.join(outdir, stack.synthesizedStackPath), "utf8"));
+  for (const [id, stack] of Object.entries<{ synthesizedStackPath: string }>(
+    manifest.stacks,
+  )) {
+    stacks[id] = JSON.parse(
+      readFileSync(path.join(outdir, stack.synthesizedStackPath), "utf8"),
+    );
   }
   return { outdir, manifest, stacks };
 }

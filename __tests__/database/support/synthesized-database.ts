@@ -34,18 +34,31 @@ function constructPath(resource: StackJson): string {
 /** Finds every SharedDatabase of a stack: a container ending in `/postgres` with siblings `/init` and maybe `/pgbouncer`. */
 export function databasesOf(stack: StackJson): SynthesizedDatabase[] {
   const containers = Object.values(resourcesOfType(stack, "docker_container"));
-  const byPath = new Map(containers.map((container) => [constructPath(container), container]));
+  const byPath = new Map(
+    containers.map((container) => [constructPath(container), container]),
+  );
   return containers
-    .filter((container) => constructPath(container).endsWith("/postgres") && byPath.has(constructPath(container).replace(/\/postgres$/, "/init")))
+    .filter(
+      (container) =>
+        constructPath(container).endsWith("/postgres") &&
+        byPath.has(constructPath(container).replace(/\/postgres$/, "/init")),
+    )
     .map((postgres) => {
       const base = constructPath(postgres).replace(/\/postgres$/, "");
-      return { path: base, postgres, init: byPath.get(`${base}/init`)!, pgbouncer: byPath.get(`${base}/pgbouncer`) };
+      return {
+        path: base,
+        postgres,
+        init: byPath.get(`${base}/init`)!,
+        pgbouncer: byPath.get(`${base}/pgbouncer`),
+      };
     });
 }
 
 /** Content of the file uploaded to `file` in a container. */
 export function uploadedFile(container: StackJson, file: string): string {
-  const upload = (container.upload ?? []).find((entry: StackJson) => entry.file === file);
+  const upload = (container.upload ?? []).find(
+    (entry: StackJson) => entry.file === file,
+  );
   if (!upload) {
     throw new Error(`Container ${container.name} has no upload ${file}`);
   }
@@ -53,10 +66,17 @@ export function uploadedFile(container: StackJson, file: string): string {
 }
 
 /** Content of the one uploaded file whose path ends with `suffix`. */
-export function uploadedFileEndingWith(container: StackJson, suffix: string): string {
-  const uploads = (container.upload ?? []).filter((entry: StackJson) => String(entry.file).endsWith(suffix));
+export function uploadedFileEndingWith(
+  container: StackJson,
+  suffix: string,
+): string {
+  const uploads = (container.upload ?? []).filter((entry: StackJson) =>
+    String(entry.file).endsWith(suffix),
+  );
   if (uploads.length !== 1) {
-    throw new Error(`Container ${container.name} has ${uploads.length} uploads ending with ${suffix}`);
+    throw new Error(
+      `Container ${container.name} has ${uploads.length} uploads ending with ${suffix}`,
+    );
   }
   return uploads[0].content;
 }
@@ -66,7 +86,9 @@ export function environmentOf(container: StackJson): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const entry of container.env ?? []) {
     const separator = String(entry).indexOf("=");
-    environment[String(entry).slice(0, separator)] = String(entry).slice(separator + 1);
+    environment[String(entry).slice(0, separator)] = String(entry).slice(
+      separator + 1,
+    );
   }
   return environment;
 }
@@ -85,7 +107,11 @@ export class TestPasswords {
   public passwordFor(reference: string): string {
     let password = this.passwords.get(reference);
     if (password === undefined) {
-      password = randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 32).padEnd(32, "x");
+      password = randomBytes(24)
+        .toString("base64")
+        .replace(/[^A-Za-z0-9]/g, "")
+        .slice(0, 32)
+        .padEnd(32, "x");
       this.passwords.set(reference, password);
     }
     return password;
@@ -93,16 +119,27 @@ export class TestPasswords {
 
   /** Replaces every password reference in a text; throws when another Terraform reference is left. */
   public substitute(text: string): string {
-    const result = text.replace(PASSWORD_REFERENCE, (reference) => this.passwordFor(reference));
+    const result = text.replace(PASSWORD_REFERENCE, (reference) =>
+      this.passwordFor(reference),
+    );
     const left = /\$\{[^}]*\}/.exec(result);
     if (left) {
-      throw new Error(`Unexpected Terraform reference ${left[0]} in a file the test runs`);
+      throw new Error(
+        `Unexpected Terraform reference ${left[0]} in a file the test runs`,
+      );
     }
     return result;
   }
 
-  public substituteAll(environment: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, this.substitute(value)]));
+  public substituteAll(
+    environment: Record<string, string>,
+  ): Record<string, string> {
+    return Object.fromEntries(
+      Object.entries(environment).map(([name, value]) => [
+        name,
+        this.substitute(value),
+      ]),
+    );
   }
 }
 
