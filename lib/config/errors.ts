@@ -4,9 +4,9 @@ export type FieldPath = readonly (string | number)[];
 /** One problem found in a configuration file. */
 export interface ConfigIssue {
   readonly path: FieldPath;
-  /** What is wrong, without the field path or the value. */
+  /** Description of the problem, without the field path or the value. */
   readonly message: string;
-  /** What the user should change. */
+  /** Change that fixes the problem. */
   readonly fix: string;
   /** The offending value; omitted when the field is missing. */
   readonly value?: unknown;

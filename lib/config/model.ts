@@ -63,7 +63,7 @@ export interface PublishedPort {
   readonly protocol: "tcp" | "udp";
 }
 
-/** What every container of a stack has: its names and its fixed address on the stack network. */
+/** Names, fixed address and host ports that every container of a stack has. */
 export interface ContainerSpec {
   /** Key of the container in its stack, such as `ignition-frontend-01`. */
   readonly key: string;
@@ -112,7 +112,7 @@ export interface GatewayConnection {
 }
 
 export interface ServiceSpec extends ContainerSpec {
-  /** Which generated configuration the service gets, if any. */
+  /** Kind of generated configuration the service gets, if any. */
   readonly kind: ServiceKind;
   readonly image: string;
   readonly pull: boolean;

@@ -82,7 +82,7 @@ type ContainerFactory = (
   alias?: string,
 ) => ContainerSpec;
 
-/** Who published a host port, for collision messages. */
+/** Owner of a published host port, named in collision messages. */
 interface PortOwner {
   readonly path: FieldPath;
   readonly containerName: string;
@@ -1556,7 +1556,7 @@ function pad(member: number): string {
   return String(member).padStart(2, "0");
 }
 
-/** The gateway entries of a stack that are not disabled. */
+/** Returns the gateway entries of a stack that are not disabled. */
 function enabledGateways(stack: StackConfig): [string, GatewayConfig][] {
   return Object.entries(stack.gateways ?? {}).filter(
     ([, gateway]) => gateway.enabled !== false,

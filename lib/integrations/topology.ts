@@ -127,7 +127,7 @@ function stackRows(deployment: Deployment, stack: StackSpec): TopologyRow[] {
   return rows;
 }
 
-/** Every container of every enabled stack, in deploy order. */
+/** Returns every container of every enabled stack, in deploy order. */
 export function topologyRows(deployment: Deployment): TopologyRow[] {
   return deployment.stacks.flatMap((stack) => stackRows(deployment, stack));
 }

@@ -424,7 +424,7 @@ function addEdgeCertificates(
   return undefined;
 }
 
-/** Every gateway database of every stack, then the shared database's own application databases. */
+/** Returns every gateway database of every stack, then the shared database's own application databases. */
 function sharedDatabaseClients(
   deployment: Deployment,
   extra: readonly string[],

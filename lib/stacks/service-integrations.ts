@@ -14,7 +14,7 @@ import {
 } from "../integrations/prometheus";
 import { basePathOf } from "../config/path-prefix";
 
-/** What a service of a known kind gets besides its configured settings. */
+/** Generated files and settings of a service of a known kind, besides its configured ones. */
 export interface ServiceIntegration {
   /** Files written into the container. */
   readonly files: { readonly path: string; readonly content: string }[];
