@@ -49,6 +49,7 @@ function synthesize(configFile: string): {
     projectRoot: PROJECT_ROOT,
     environment: { PROVEIT_CONFIG: configFile, CDKTF_OUTDIR: outdir },
     errorOutput: { write: (text: string) => (output += text) },
+    infoOutput: { write: () => true },
   });
   return { exitCode, output, outdir };
 }

@@ -406,10 +406,6 @@ describeWithServers.each(CASES)(
         WORKERS,
         ROUNDS,
       );
-      // Recorded for the report: the figures behind the assertions.
-      console.info(
-        `prepared-statement workload on ${roles[0].name}: ${JSON.stringify({ ...result, errors: result.errors.length })}`,
-      );
       expect(result.errors).toEqual([]);
       expect(result.statements).toBe(WORKERS * ROUNDS * STATEMENTS.length);
       // Fewer server processes than client connections: server connections passed between clients.
@@ -555,9 +551,6 @@ describeWithServers.each(CASES)(
         roles[0],
         10,
         5,
-      );
-      console.info(
-        `transaction-pooling control on ${roles[0].name}: ${result.errors.length} errors of ${10 * 5 * STATEMENTS.length} statements`,
       );
       expect(result.errors.length).toBeGreaterThan(0);
       expect(

@@ -131,11 +131,11 @@ describeWithNginx("nginx routing", () => {
           const response = await httpGet({
             port: proxy.localPort,
             host: "localhost",
-            path: `${route.localPath}probe`,
+            path: `${route.localPath}web/home?x=1`,
           });
           expect([response.status, response.headers.location]).toEqual([
             302,
-            `http://localhost:${route.redirectPort}/`,
+            `http://localhost:${route.redirectPort}/web/home?x=1`,
           ]);
         });
 

@@ -37,7 +37,7 @@ describe("synth command", () => {
     );
   });
 
-  test("nested hostnames print no notes", () => {
+  test("nested hostnames name the add-on", () => {
     let info = "";
     const exitCode = runSynth({
       projectRoot: PROJECT_ROOT,
@@ -48,9 +48,13 @@ describe("synth command", () => {
       infoOutput: { write: (text: string) => (info += text) },
     });
     expect(exitCode).toBe(0);
-    expect(info).toBe(
-      `Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada\n`,
+    const lines = info.trimEnd().split("\n");
+    expect(lines[0]).toBe(
+      `Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada`,
     );
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^\[info\] core: Core orders an Advanced Certificate Manager pack for 5 hosts/),
+    ]);
   });
 
   test("dropped stack gets a warning", () => {

@@ -387,14 +387,15 @@ function renderPublicLocations(route: NginxRoute, upstream: string): string[] {
 function renderLocalLocation(route: NginxRoute, upstream: string): string[] {
   const path = route.localPath!;
   if (path !== "/" && route.pathPrefix === "redirect") {
-    // $host is the name the browser used for the local port, such as localhost.
+    // $host is the name the browser used for the local port, such as localhost. The rest of the
+    // path and the query string follow the redirect.
     const target = `http://$host:${route.redirectPort}/`;
     return [
       `    location = ${path.slice(0, -1)} {`,
       `      return 302 ${target};`,
       "    }",
-      `    location ${path} {`,
-      `      return 302 ${target};`,
+      `    location ^~ ${path} {`,
+      `      rewrite ^${path}(.*)$ ${target}$1 redirect;`,
       "    }",
     ];
   }

@@ -409,6 +409,11 @@ function addEdgeCertificates(
     .filter((stack) => stack.tunnel)
     .map((stack) => stack.id);
   if (deployment.certificatePack) {
+    Annotations.of(core).addInfo(
+      `Core orders an Advanced Certificate Manager pack for ${deployment.certificatePack.hosts.length} hosts of ` +
+        `${deployment.domain}: the zone needs Cloudflare's Advanced Certificate Manager add-on. ` +
+        "Without it, set `hostnames: flat`, which Universal SSL covers.",
+    );
     return new EdgeCertificatePack(core, "edge-certificates", {
       zoneId: cloudflare.zoneId,
       hosts: [...deployment.certificatePack.hosts],
