@@ -53,7 +53,9 @@ describe("synth command", () => {
       `Synthesized 4 stacks into ${path.relative(process.cwd(), path.join(root, "nested.out", "stacks"))}: analytics, core, mes, scada`,
     );
     expect(lines.slice(1)).toEqual([
-      expect.stringMatching(/^\[info\] core: Core orders an Advanced Certificate Manager pack for 5 hosts/),
+      expect.stringMatching(
+        /^\[info\] core: Core orders an Advanced Certificate Manager pack for 5 hosts/,
+      ),
     ]);
   });
 
