@@ -380,6 +380,31 @@ describe("full deployment services", () => {
     expect(table).toContain("127.0.0.1:5500-5550");
   });
 
+  test("topology networks match the Terraform", () => {
+    for (const stack of synth.deployment.stacks) {
+      const ownNetwork =
+        stack.id === "core" ? "operations-network" : "stack-network";
+      for (const row of topologyRows(synth.deployment).filter(
+        (candidate) => candidate.stack === stack.id,
+      )) {
+        const container = containerNamed(
+          synth.stacks[stack.id],
+          row.containerName,
+        )!;
+        const expected = row.networks.map((name) =>
+          name === stack.network.name ? ownNetwork : name,
+        );
+        expect({
+          container: row.containerName,
+          networks: [...networksOf(container)].sort(),
+        }).toEqual({
+          container: row.containerName,
+          networks: [...expected].sort(),
+        });
+      }
+    }
+  });
+
   test("topology diagram is Mermaid", () => {
     const diagram = renderMermaid(synth.deployment);
     expect(diagram.startsWith("flowchart LR\n")).toBe(true);
