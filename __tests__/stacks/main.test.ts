@@ -135,6 +135,16 @@ describe("main.ts", () => {
     ]);
   });
 
+  test("synth needs no Terraform on PATH", () => {
+    // A folder with only node in it: a construct that runs `terraform version` at synth fails here.
+    const bin = path.join(root, "node-only-bin");
+    mkdirSync(bin);
+    symlinkSync(process.execPath, path.join(bin, "node"));
+    const result = runApp(root, root, { PATH: bin });
+    expect(result.stderr).not.toContain("terraform");
+    expect(result.status).toBe(0);
+  });
+
   test("invalid configuration exits cleanly", () => {
     const bad = path.join(root, "bad");
     mkdirSync(bad);

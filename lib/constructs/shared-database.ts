@@ -2,8 +2,8 @@ import { Container } from "@cdktf/provider-docker/lib/container";
 import { Volume } from "@cdktf/provider-docker/lib/volume";
 import { Password } from "@cdktf/provider-random/lib/password";
 import {
-  DataResource,
   dependable,
+  TerraformLocal,
   TerraformOutput,
   TerraformProvider,
   Token,
@@ -485,25 +485,22 @@ export class SharedDatabase extends Construct {
   }
 
   /**
-   * Records each client's connection in a `terraform_data` resource, so that
-   * host, port, database and role reach other stacks as references to this
-   * stack, like the password, and the deploy order follows them.
+   * Records each client's connection in Terraform locals, so that host, port,
+   * database and role reach other stacks as references to this stack, like
+   * the password, and the deploy order follows them. Locals rather than a
+   * `terraform_data` resource: cdktf validates each `terraform_data` by
+   * running `terraform version` at synth, which costs a process per client
+   * and fails where Terraform is not installed.
    */
   private createConnections(clients: readonly DatabaseClient[]): void {
     for (const client of clients) {
-      const endpoint = new DataResource(this, `connection-${client.name}`, {
-        input: {
-          host: this.host,
-          port: this.port,
-          database: client.name,
-          username: client.name,
-        },
-      });
+      const value = (field: string, expression: string | number) =>
+        new TerraformLocal(this, `connection-${client.name}-${field}`, expression);
       const connection: DatabaseConnection = {
-        host: Token.asString(endpoint.output.lookup("host")),
-        port: Token.asNumber(endpoint.output.lookup("port")),
-        database: Token.asString(endpoint.output.lookup("database")),
-        username: Token.asString(endpoint.output.lookup("username")),
+        host: value("host", this.host).asString,
+        port: value("port", this.port).asNumber,
+        database: value("database", client.name).asString,
+        username: value("username", client.name).asString,
         password: client.password,
       };
       this.connections.set(client.name, connection);
