@@ -213,6 +213,14 @@ describe.each(
   });
 
   test("gateway connection host is a reference", () => {
+    const databaseNameOf = (
+      containerName: string,
+      synthesized: typeof result,
+    ) =>
+      synthesized.deployment.stacks
+        .flatMap((stack) => stack.gateways)
+        .find((gateway) => gateway.containerName === containerName)!
+        .databaseName;
     for (const [, container] of gatewayContainers(result)) {
       // References hold quotes (output["host"]) that Terraform resolves before the file is written.
       const content = uploadedFileEndingWith(container, "/config.json").replace(
@@ -220,9 +228,11 @@ describe.each(
         "REFERENCE",
       );
       const config = JSON.parse(content);
+      // Host and port come from the database's stack; the database is the gateway's own, named at synth.
+      const database = databaseNameOf(container.name, result);
       expect({ container: container.name, url: config.connectURL }).toEqual({
         container: container.name,
-        url: "jdbc:postgresql://REFERENCE:REFERENCE/REFERENCE?password=@@PROVEIT_DB_PASSWORD@@&ApplicationName=ignition",
+        url: `jdbc:postgresql://REFERENCE:REFERENCE/${database}?password=@@PROVEIT_DB_PASSWORD@@&ApplicationName=ignition`,
       });
     }
   });

@@ -485,22 +485,24 @@ export class SharedDatabase extends Construct {
   }
 
   /**
-   * Records each client's connection in Terraform locals, so that host, port,
-   * database and role reach other stacks as references to this stack, like
-   * the password, and the deploy order follows them. Locals rather than a
-   * `terraform_data` resource: cdktf validates each `terraform_data` by
-   * running `terraform version` at synth, which costs a process per client
-   * and fails where Terraform is not installed.
+   * Records each client's connection. Host and port are Terraform locals, so
+   * they reach other stacks as references to this stack, like the password;
+   * database and role are the client's name, known at synth. Locals rather
+   * than a `terraform_data` resource: cdktf validates each `terraform_data`
+   * by running `terraform version` at synth, which costs a process each and
+   * fails where Terraform is not installed.
    */
   private createConnections(clients: readonly DatabaseClient[]): void {
+    const host = new TerraformLocal(this, "connection-host", this.host)
+      .asString;
+    const port = new TerraformLocal(this, "connection-port", this.port)
+      .asNumber;
     for (const client of clients) {
-      const value = (field: string, expression: string | number) =>
-        new TerraformLocal(this, `connection-${client.name}-${field}`, expression);
       const connection: DatabaseConnection = {
-        host: value("host", this.host).asString,
-        port: value("port", this.port).asNumber,
-        database: value("database", client.name).asString,
-        username: value("username", client.name).asString,
+        host,
+        port,
+        database: client.name,
+        username: client.name,
         password: client.password,
       };
       this.connections.set(client.name, connection);
