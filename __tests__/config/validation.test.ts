@@ -93,6 +93,35 @@ describe("configuration validation", () => {
     expect(error.message).toContain("bad.yaml:6:");
   });
 
+  test("misspelled key gets a suggestion", () => {
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "ports: { http: 8088 }",
+        "ports: { http: 8088 }\n        replcias: 2",
+      ),
+    );
+    expect(error.issues[0].path).toEqual([
+      "stacks",
+      "core",
+      "gateways",
+      "ignition",
+      "replcias",
+    ]);
+    expect(error.issues[0].fix).toMatch(/^did you mean replicas\?/);
+  });
+
+  test("unknown key lists allowed keys", () => {
+    const error = configErrorOf(
+      MINIMAL.replace(
+        "domain: example.com",
+        "domain: example.com\ncolour: blue",
+      ),
+    );
+    expect(error.issues[0].fix).toContain(
+      "allowed here: $schema, domain, hostnames",
+    );
+  });
+
   test("unknown key is rejected", () => {
     const error = configErrorOf(
       MINIMAL.replace(

@@ -180,6 +180,113 @@ function checkValidParts(
   );
 }
 
+/** zod's internal definition of a schema, as far as walking a field path needs it. */
+interface SchemaDefinition {
+  readonly type: string;
+  readonly shape?: Record<string, z.ZodType>;
+  readonly innerType?: z.ZodType;
+  readonly valueType?: z.ZodType;
+  readonly element?: z.ZodType;
+  readonly options?: readonly z.ZodType[];
+}
+
+function definitionOf(schema: z.ZodType): SchemaDefinition {
+  return (schema as unknown as { _zod: { def: SchemaDefinition } })._zod.def;
+}
+
+/** Unwraps optional and default wrappers and picks the object member of a union. */
+function objectSchema(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  for (let depth = 0; current && depth < 10; depth++) {
+    const definition = definitionOf(current);
+    if (definition.type === "object") {
+      return current;
+    }
+    if (definition.innerType) {
+      current = definition.innerType;
+    } else if (definition.options) {
+      current = definition.options.find(
+        (option) => objectSchema(option) !== undefined,
+      );
+    } else {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Strips optional and default wrappers. */
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let current = schema;
+  while (current && definitionOf(current).innerType) {
+    current = definitionOf(current).innerType;
+  }
+  return current;
+}
+
+/** Keys the schema allows in the object at `path`; empty when the path leads elsewhere. */
+function allowedKeysAt(path: FieldPath): string[] {
+  let current: z.ZodType | undefined = configSchema;
+  for (const segment of path) {
+    const unwrapped = unwrap(current);
+    const object = objectSchema(unwrapped);
+    const definition = object
+      ? definitionOf(object)
+      : unwrapped
+        ? definitionOf(unwrapped)
+        : undefined;
+    if (definition?.type === "object") {
+      current = definition.shape?.[String(segment)];
+    } else if (definition?.type === "record") {
+      current = definition.valueType;
+    } else if (definition?.type === "array") {
+      current = definition.element;
+    } else {
+      return [];
+    }
+  }
+  const object = objectSchema(unwrap(current));
+  return object ? Object.keys(definitionOf(object).shape ?? {}) : [];
+}
+
+/** Returns the allowed key closest to a misspelled one, when it is at most two edits away. */
+function closestKey(
+  key: string,
+  allowed: readonly string[],
+): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of allowed) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) {
+      best = { key: candidate, distance };
+    }
+  }
+  return best?.key;
+}
+
+/** Levenshtein distance, with a transposition of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) =>
+      i === 0 ? j : j === 0 ? i : 0,
+    ),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      rows[i][j] = Math.min(
+        rows[i - 1][j] + 1,
+        rows[i][j - 1] + 1,
+        rows[i - 1][j - 1] + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return rows[a.length][b.length];
+}
+
 function valueAt(
   data: unknown,
   path: FieldPath,
@@ -222,13 +329,20 @@ function describeSchemaIssue(
     at.found ? { path, message, fix, value: at.value } : { path, message, fix };
 
   switch (issue.code) {
-    case "unrecognized_keys":
-      return issue.keys.map((key) => ({
-        path: [...path, key],
-        message: "unknown key",
-        fix: "remove it or correct its spelling; configs/schema.json lists the allowed keys",
-        value: valueAt(data, [...path, key]).value,
-      }));
+    case "unrecognized_keys": {
+      const allowed = allowedKeysAt(path);
+      return issue.keys.map((key) => {
+        const suggestion = closestKey(key, allowed);
+        return {
+          path: [...path, key],
+          message: "unknown key",
+          fix: suggestion
+            ? `did you mean ${suggestion}? Allowed here: ${allowed.join(", ")}`
+            : `remove it or correct its spelling; allowed here: ${allowed.join(", ")}`,
+          value: valueAt(data, [...path, key]).value,
+        };
+      });
+    }
     case "invalid_type":
       if (!at.found || at.value === undefined) {
         return [
