@@ -235,13 +235,14 @@ export class PlatformStack extends TerraformStack {
         sensitive: true,
         description: `Admin password of ${gateway.containerName}`,
       });
-      if (construct.databaseSettings) {
+      // 8.3 gateways get their connection seeded; 8.1 gateways need the values entered by hand.
+      if (construct.databaseSettings && construct.ignitionVersion === "8.1") {
         const { password, ...settings } = construct.databaseSettings;
         // Sensitive because, outside core, these values come from core's cross-stack outputs, which are sensitive.
         new TerraformOutput(this, `${gateway.key}-database-connection`, {
           value: settings,
           sensitive: true,
-          description: `Database connection of ${gateway.containerName} (seeded with Ignition 8.3; enter these values with 8.1)`,
+          description: `Database connection to enter in ${gateway.containerName} (Ignition 8.1 has no seeding)`,
         });
         new TerraformOutput(this, `${gateway.key}-database-password`, {
           value: password,
