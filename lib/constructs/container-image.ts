@@ -28,6 +28,9 @@ export abstract class ContainerImage {
   public abstract bind(scope: Construct, provider?: TerraformProvider): string;
 }
 
+/** The `image_id` reference of each image resource, made once: every reference costs cdktf a stack trace. */
+const imageIds = new WeakMap<Image, string>();
+
 class RegistryImage extends ContainerImage {
   constructor(name: string) {
     super(name);
@@ -41,7 +44,12 @@ class RegistryImage extends ContainerImage {
     const image =
       existing ??
       new Image(stack, id, { name: this.name, keepLocally: true, provider });
-    return image.imageId;
+    let imageId = imageIds.get(image);
+    if (imageId === undefined) {
+      imageId = image.imageId;
+      imageIds.set(image, imageId);
+    }
+    return imageId;
   }
 }
 
