@@ -59,6 +59,29 @@ describe("synth command", () => {
     ]);
   });
 
+  test("unreachable redirect gets a warning", () => {
+    const config = path.join(root, "wide.yaml");
+    writeFileSync(
+      config,
+      readFileSync(DEFAULT_CONFIG, "utf8").replace(
+        "nginx: { containerName: proveit-mes-nginx, hostPort: 8083 }",
+        "nginx: { containerName: proveit-mes-nginx, hostPort: { port: 8083, bind: 0.0.0.0 } }",
+      ),
+    );
+    let info = "";
+    runSynth({
+      projectRoot: PROJECT_ROOT,
+      environment: {
+        PROVEIT_CONFIG: config,
+        CDKTF_OUTDIR: path.join(root, "wide.out"),
+      },
+      infoOutput: { write: (text: string) => (info += text) },
+    });
+    expect(info).toMatch(
+      /^\[warn\] mes: \/backend\/ on nginx port 8083 \(bound to 0\.0\.0\.0\) redirects to port 8090/m,
+    );
+  });
+
   test("dropped stack gets a warning", () => {
     const outdir = path.join(root, "dropped.out");
     const run = (config: string) => {

@@ -394,6 +394,43 @@ export class PlatformStack extends TerraformStack {
       description: "Public and local addresses of the stack's services",
       value: stackUrls(spec),
     });
+    warnAboutUnreachableRedirects(this, spec);
+  }
+}
+
+/**
+ * Warns when the stack's nginx port is reachable from other machines but a
+ * path of it redirects to a port that binds loopback only: browsers on other
+ * machines follow the redirect and find nothing there.
+ */
+function warnAboutUnreachableRedirects(
+  stack: PlatformStack,
+  spec: StackSpec,
+): void {
+  const nginxPort = spec.nginx.ports[0];
+  if (!nginxPort || nginxPort.ip.startsWith("127.")) {
+    return;
+  }
+  const published = [...spec.gateways, ...spec.services].flatMap(
+    (container) => container.ports,
+  );
+  for (const route of spec.routes) {
+    if (
+      route.pathPrefix !== "redirect" ||
+      route.localPath === "/" ||
+      route.redirectPort === undefined
+    ) {
+      continue;
+    }
+    const target = published.find(
+      (port) => port.external === route.redirectPort,
+    );
+    if (target && target.ip.startsWith("127.")) {
+      Annotations.of(stack).addWarning(
+        `${route.localPath} on nginx port ${nginxPort.external} (bound to ${nginxPort.ip}) redirects to port ${target.external}, ` +
+          `which binds ${target.ip} only, so browsers on other machines cannot follow it. Bind that port to ${nginxPort.ip} too, or use the route's public hostname.`,
+      );
+    }
   }
 }
 
