@@ -203,7 +203,9 @@ describe("gateway add-ons", () => {
 
   test("8.3 gateways get no connection outputs", () => {
     const outputs = Object.keys(result.stacks.mes.output);
-    expect(outputs.filter((name) => name.includes("database-connection"))).toEqual([]);
+    expect(
+      outputs.filter((name) => name.includes("database-connection")),
+    ).toEqual([]);
   });
 
   test("missing module file is rejected", () => {
