@@ -108,6 +108,14 @@ export function toPorts(ports: readonly HostPortMapping[]): ContainerPorts[] {
   }));
 }
 
+/**
+ * Returns an exec-form healthcheck test that fetches a URL with wget, as
+ * busybox provides it in Alpine and busybox-based images.
+ */
+export function wgetTest(url: string): string[] {
+  return ["CMD", "wget", "-q", "-O", "/dev/null", url];
+}
+
 export function toHealthcheck(
   options: HealthcheckOptions,
 ): ContainerHealthcheck {

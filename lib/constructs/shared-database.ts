@@ -156,6 +156,20 @@ const PGBOUNCER_DIR = "/etc/pgbouncer";
 /** Size of `/dev/shm`, in MB; Docker's 64 MB default is too small for parallel queries. */
 const SHARED_MEMORY_MB = 256;
 
+/** Returns a healthcheck test that asks the server on this container's port whether it accepts connections. */
+function pgIsReadyTest(user?: string): string[] {
+  const userArguments = user ? ["-U", user] : [];
+  return [
+    "CMD",
+    "pg_isready",
+    ...userArguments,
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(SERVER_PORT),
+  ];
+}
+
 /**
  * PostgreSQL with a data volume protected from `destroy`, a tuned
  * configuration and SCRAM authentication, and PgBouncer in front with one
@@ -282,16 +296,7 @@ export class SharedDatabase extends Construct {
       // The first start runs initdb on a temporary server that listens on the Unix socket only,
       // so a TCP probe succeeds once the real server is up.
       healthcheck: toHealthcheck({
-        test: [
-          "CMD",
-          "pg_isready",
-          "-U",
-          "postgres",
-          "-h",
-          "127.0.0.1",
-          "-p",
-          String(SERVER_PORT),
-        ],
+        test: pgIsReadyTest("postgres"),
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 6,
@@ -465,14 +470,7 @@ export class SharedDatabase extends Construct {
       // pg_isready (PostgreSQL's client tools are in the image) counts PgBouncer's error for an
       // unknown database as a response, so the check needs no password.
       healthcheck: toHealthcheck({
-        test: [
-          "CMD",
-          "pg_isready",
-          "-h",
-          "127.0.0.1",
-          "-p",
-          String(SERVER_PORT),
-        ],
+        test: pgIsReadyTest(),
         intervalSeconds: 10,
         timeoutSeconds: 5,
         retries: 6,

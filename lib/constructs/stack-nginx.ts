@@ -15,6 +15,7 @@ import {
   toHealthcheck,
   toNetworksAdvanced,
   toPorts,
+  wgetTest,
 } from "./container-defaults";
 
 /** Properties of a {@link StackNginx}. */
@@ -111,14 +112,9 @@ export class StackNginx extends Construct {
       networksAdvanced: toNetworksAdvanced(props.networks),
       ports: toPorts(props.localPort ? [props.localPort] : []),
       healthcheck: toHealthcheck({
-        test: [
-          "CMD",
-          "wget",
-          "-q",
-          "-O",
-          "/dev/null",
+        test: wgetTest(
           `http://127.0.0.1:${NGINX_LOCAL_PORT}${NGINX_HEALTH_PATH}`,
-        ],
+        ),
         intervalSeconds: 10,
         timeoutSeconds: 3,
         retries: 3,

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { NGINX_LOCAL_PORT } from "../config/defaults";
 import type { ExporterSpec, StackSpec } from "../config/model";
 import { ContainerImage } from "../constructs/container-image";
+import { wgetTest } from "../constructs/container-defaults";
 import { ServiceContainer } from "../constructs/service-container";
 import type { SharedDatabase } from "../constructs/shared-database";
 import { PGBOUNCER_STATS_USER } from "../rendering/pgbouncer";
@@ -64,14 +65,7 @@ export function addExporters(
       },
       // The image is built on busybox, whose wget answers the healthcheck.
       healthcheck: {
-        test: [
-          "CMD",
-          "wget",
-          "-q",
-          "-O",
-          "/dev/null",
-          `http://127.0.0.1:${exporter.port}/metrics`,
-        ],
+        test: wgetTest(`http://127.0.0.1:${exporter.port}/metrics`),
         startPeriodSeconds: 10,
       },
     });
