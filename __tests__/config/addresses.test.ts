@@ -29,7 +29,8 @@ describe("address plan", () => {
     const { first, last } = fixedRange(subnet);
     for (const address of addresses) {
       const value = parseSubnet(`${address}/32`).base;
-      expect(value >= first && value <= last).toBe(true);
+      expect(value).toBeGreaterThanOrEqual(first);
+      expect(value).toBeLessThanOrEqual(last);
     }
   });
 

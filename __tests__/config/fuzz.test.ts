@@ -8,7 +8,7 @@ import { DEFAULT_CONFIG, FULL_CONFIG, synthDeployment } from "../support/synth";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Every path to a value in a parsed document, containers included. */
+/** Returns every path to a value in a parsed document, containers included. */
 function allPaths(
   value: Json,
   prefix: (string | number)[] = [],

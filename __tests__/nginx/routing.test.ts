@@ -14,7 +14,7 @@ import type { StubResponse } from "../support/upstream-stub";
 
 const stacks = shippedStacks();
 
-/** A route whose path the local port answers with a redirect to the application's own port. */
+/** Returns whether the local port redirects the route's path to the application's own port. */
 function isRedirected(route: RouteSpec): boolean {
   return route.localPath !== "/" && route.pathPrefix === "redirect";
 }

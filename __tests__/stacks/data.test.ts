@@ -12,7 +12,7 @@ import {
 const DEFAULT_TEXT = readFileSync(DEFAULT_CONFIG, "utf8");
 const SCADA_GATEWAY = "proveit-scada-ignition-gateway";
 
-/** The container resource with that container name, with its logical id. */
+/** Returns the container resource with that container name, with its logical id. */
 function containerEntry(stack: StackJson, name: string): [string, StackJson] {
   const entry = Object.entries(resourcesOfType(stack, "docker_container")).find(
     ([, container]) => container.name === name,

@@ -64,7 +64,7 @@ function hostPortsOf(container: StackJson): number[] {
   );
 }
 
-/** The first `${data.terraform_remote_state.<name>...}` reference in a value, if any. */
+/** Returns the first `${data.terraform_remote_state.<name>...}` reference in a value, if any. */
 function remoteStateReference(value: unknown): string | undefined {
   return JSON.stringify(value).match(
     /\$\{data\.terraform_remote_state\.[^}]+\}/,

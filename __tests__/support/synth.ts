@@ -34,7 +34,7 @@ export interface SynthResult {
 
 /**
  * Synthesizes a deployment into `cdktf.out` of a fresh temporary folder that
- * stands in for the project, and reads every stack's JSON back.
+ * replaces the project, and reads every stack's JSON back.
  */
 export function synthDeployment(deployment: Deployment): SynthResult {
   const root = mkdtempSync(path.join(tmpdir(), "proveit-synth-"));
@@ -63,7 +63,7 @@ export function synthConfigText(
   return synthDeployment(parseDeployment(text, "test.yaml", environment));
 }
 
-/** Every resource of a type in a stack, by logical id. */
+/** Returns every resource of a type in a stack, by logical id. */
 export function resourcesOfType(
   stack: StackJson,
   type: string,
@@ -71,7 +71,7 @@ export function resourcesOfType(
   return stack.resource?.[type] ?? {};
 }
 
-/** The docker_container resource with the given container name. */
+/** Returns the docker_container resource with the given container name. */
 export function containerNamed(
   stack: StackJson,
   name: string,

@@ -10,9 +10,9 @@ export interface SynthCommandOptions {
   readonly projectRoot: string;
   /** @default process.env */
   readonly environment?: NodeJS.ProcessEnv;
-  /** Where messages go. @default process.stderr */
+  /** Destination of error messages. @default process.stderr */
   readonly errorOutput?: { write(text: string): unknown };
-  /** Where notes and warnings of the synthesized stacks go. @default process.stdout */
+  /** Destination of the summary, notes and warnings of the synthesized stacks. @default process.stdout */
   readonly infoOutput?: { write(text: string): unknown };
 }
 
@@ -57,9 +57,9 @@ function existingStacks(outdir: string): string[] {
 }
 
 /**
- * The configuration file to read. A relative `PROVEIT_CONFIG` is taken from
- * the folder the user ran the command in: npm runs scripts from the project
- * root and passes that folder as `INIT_CWD`.
+ * Returns the configuration file to read. A relative `PROVEIT_CONFIG` is
+ * taken from the folder the user ran the command in, because npm runs
+ * scripts from the project root and passes that folder as `INIT_CWD`.
  */
 function configFileOf(
   environment: NodeJS.ProcessEnv,

@@ -2,7 +2,7 @@
  * IPv4 arithmetic and the fixed-address plan of a Docker network.
  *
  * nginx keeps upstream connections open only to upstream groups whose server
- * addresses it knows when it loads its configuration, so every container
+ * addresses it resolves when it loads its configuration, so every container
  * that nginx proxies to gets a fixed address on its stack network. The lower
  * half of each subnet holds those fixed addresses; the upper half is the
  * `ip_range` that Docker assigns to containers without one, so the two never
@@ -92,8 +92,8 @@ export interface AddressRequest {
 
 /**
  * Assigns each container a fixed address in the subnet's lower half.
- * Pinned addresses are kept; the others start at a slot chosen by the hash
- * of the container name and take the next free one, in name order.
+ * Pinned addresses are kept. The others, in name order, start at a slot chosen
+ * by the hash of the container name and take the next free one.
  * Returns `undefined` when the subnet has too few addresses.
  */
 export function planAddresses(

@@ -21,7 +21,7 @@ export const DEFAULT_IMAGES = {
   pgbouncer: "edoburu/pgbouncer:v1.25.2-p0",
   /**
    * Reads each stack's nginx stub_status. Its image is distroless, with no shell or HTTP client,
-   * so the container has no healthcheck; Prometheus's `up` series shows whether it answers.
+   * so the container has no healthcheck; Prometheus's `up` series shows whether it responds.
    */
   nginxExporter: "nginx/nginx-prometheus-exporter:1.5.1",
   /**
@@ -65,5 +65,5 @@ export const CLOUDFLARED_METRICS_PORT = 20241;
 /** Address cloudflared's metrics server listens on: every interface of the container, which publishes no host port. */
 export const CLOUDFLARED_METRICS_ADDRESS = `0.0.0.0:${CLOUDFLARED_METRICS_PORT}`;
 
-/** Address the healthcheck asks for readiness, from inside the container. */
+/** Address the healthcheck queries for readiness, from inside the container. */
 export const CLOUDFLARED_READY_ADDRESS = `127.0.0.1:${CLOUDFLARED_METRICS_PORT}`;

@@ -128,8 +128,8 @@ export function parseDeployment(
  * Runs the cross-field checks on the parts of a schema-invalid file that are
  * valid on their own, so that one run reports port collisions and duplicate
  * names along with type errors. Stacks that break the schema are left out,
- * and so are issues about them; without a valid core nothing is checked,
- * since every other stack depends on it.
+ * and so are issues about them. Without a valid core nothing is checked,
+ * because every other stack depends on it.
  */
 function checkValidParts(
   data: Record<string, unknown>,
@@ -266,11 +266,15 @@ function closestKey(
 
 /** Levenshtein distance, with a transposition of two neighbours counted as one edit. */
 function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) =>
-      i === 0 ? j : j === 0 ? i : 0,
-    ),
+  const rows = Array.from({ length: a.length + 1 }, () =>
+    new Array<number>(b.length + 1).fill(0),
   );
+  for (let i = 0; i <= a.length; i++) {
+    rows[i][0] = i;
+  }
+  for (let j = 0; j <= b.length; j++) {
+    rows[0][j] = j;
+  }
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

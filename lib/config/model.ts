@@ -152,12 +152,12 @@ export interface UpstreamMember {
 }
 
 /**
- * How nginx serves a local path route such as `/dbeaver/`:
- * - `strip`: nginx removes the prefix, so the application sees `/...`.
+ * Mode in which nginx serves a local path route such as `/dbeaver/`:
+ * - `strip`: nginx removes the prefix, so the application receives `/...`.
  * - `keep`: nginx passes the path unchanged, because the application itself
  *   is configured to run under the prefix (its base path is set from the route).
- * - `redirect`: the application cannot run under a prefix, so nginx answers
- *   the local path with a redirect to the application's own host port.
+ * - `redirect`: the application cannot run under a prefix, so nginx responds
+ *   to the local path with a redirect to the application's own host port.
  */
 export type PathPrefixMode = "strip" | "keep" | "redirect";
 
@@ -173,7 +173,7 @@ export interface RouteSpec {
   /** Keep each client on one member (Perspective sessions live on one gateway). */
   readonly sticky: boolean;
   /**
-   * How nginx serves `localPath`. A route at `/` is `keep`, since there is no
+   * Mode in which nginx serves `localPath`. A route at `/` is `keep`, since there is no
    * prefix. With `keep` and a sub-path, the application also expects the prefix
    * on its public hostname, so `/` there should redirect to `localPath`.
    */

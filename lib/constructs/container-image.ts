@@ -4,7 +4,7 @@ import { Construct } from "constructs";
 
 /**
  * The image a container runs. `fromRegistry` pulls it through a
- * `docker_image` resource, created once per stack and image; `fromLocal`
+ * `docker_image` resource, created once per stack and image. `fromLocal`
  * uses an image already loaded on the Docker host (`docker load`), for
  * products that have no public registry.
  */

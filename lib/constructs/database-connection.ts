@@ -18,7 +18,7 @@ export interface DatabaseConnection {
   readonly password: string;
 }
 
-/** The JDBC URL of a connection, as the PostgreSQL JDBC driver takes it. */
+/** Returns the JDBC URL of a connection, as the PostgreSQL JDBC driver takes it. */
 export function jdbcUrl(connection: DatabaseConnection): string {
   return `jdbc:postgresql://${connection.host}:${Token.asString(connection.port)}/${connection.database}`;
 }

@@ -69,7 +69,7 @@ export interface PgbouncerOptions {
   /** Name of the Docker container, also its host name. */
   readonly containerName: string;
 
-  /** PgBouncer image, such as `edoburu/pgbouncer:v1.24.1-p1`. */
+  /** PgBouncer image, such as `edoburu/pgbouncer:v1.25.2-p0`. */
   readonly image: ContainerImage;
 
   /**
@@ -484,11 +484,11 @@ export class SharedDatabase extends Construct {
 
   /**
    * Records each client's connection. Host and port are Terraform locals, so
-   * they reach other stacks as references to this stack, like the password;
-   * database and role are the client's name, known at synth. Locals rather
-   * than a `terraform_data` resource: cdktf validates each `terraform_data`
-   * by running `terraform version` at synth, which costs a process each and
-   * fails where Terraform is not installed.
+   * they reach other stacks as references to this stack, like the password.
+   * Database and role are the client's name, known at synth. A
+   * `terraform_data` resource would not do, because cdktf validates each one
+   * by running `terraform version` at synth, a process each, which fails
+   * where Terraform is not installed.
    */
   private createConnections(clients: readonly DatabaseClient[]): void {
     const host = new TerraformLocal(this, "connection-host", this.host)

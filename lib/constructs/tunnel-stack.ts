@@ -40,7 +40,7 @@ export interface TunnelStackProps {
   /** Name of the cloudflared Docker container. */
   readonly containerName: string;
 
-  /** cloudflared image, such as `cloudflare/cloudflared:2025.9.1`. */
+  /** cloudflared image, such as `cloudflare/cloudflared:2025.11.1`. */
   readonly image: ContainerImage;
 
   /** routing-network, with the fixed address that nginx trusts. */

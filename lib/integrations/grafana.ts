@@ -7,7 +7,7 @@ export interface GrafanaPostgresSource {
   readonly address: string;
   readonly database: string;
   readonly user: string;
-  /** Environment variable of the Grafana container that holds the password. */
+  /** Environment variable of the Grafana container that contains the password. */
   readonly passwordVariable: string;
   readonly timescaledb: boolean;
   /** PostgreSQL major version, such as 17; Grafana enables query features by it. */
@@ -23,7 +23,7 @@ export interface GrafanaDatasourceOptions {
 /**
  * Renders a datasource provisioning file. Passwords are written as `$NAME`,
  * which Grafana replaces with the environment variable when it reads the file,
- * so the file itself holds no secret.
+ * so the file itself contains no secret.
  */
 export function renderGrafanaDatasources(
   options: GrafanaDatasourceOptions,

@@ -101,7 +101,7 @@ export function renderHomepageSettings(deployment: Deployment): string {
 }
 
 /**
- * Host names Homepage answers to (`HOMEPAGE_ALLOWED_HOSTS`): its public host
+ * Host names Homepage accepts (`HOMEPAGE_ALLOWED_HOSTS`): its public host
  * name, and the local ports it is reached on directly and through nginx.
  */
 export function homepageAllowedHosts(

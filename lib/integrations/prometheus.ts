@@ -60,7 +60,7 @@ export function scrapeJobs(
   return jobs;
 }
 
-/** Whether the deployment's Prometheus joins routing-network, where every cloudflared and exporter is. */
+/** Returns whether the deployment's Prometheus joins routing-network, where every cloudflared and exporter is. */
 export function prometheusOnRoutingNetwork(deployment: Deployment): boolean {
   return (
     deployment.metrics.enabled ||

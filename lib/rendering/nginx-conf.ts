@@ -52,12 +52,12 @@ export interface NginxRoute {
   readonly localPath?: string;
 
   /**
-   * How a `localPath` other than `/` reaches the application: `strip` removes
-   * the prefix from the path sent upstream; `keep` sends it unchanged, for an
-   * application configured to serve under it, and redirects `/` of its public
-   * hostname to the prefix; `redirect` answers the path with a redirect to the
-   * application's own host port, for an application that cannot run under a
-   * prefix.
+   * Mode in which a `localPath` other than `/` reaches the application.
+   * `strip` removes the prefix from the path sent upstream. `keep` sends it
+   * unchanged, for an application configured to serve under it, and redirects
+   * `/` of its public hostname to the prefix. `redirect` responds to the path
+   * with a redirect to the application's own host port, for an application
+   * that cannot run under a prefix.
    * @default "strip"
    */
   readonly pathPrefix?: "strip" | "keep" | "redirect";

@@ -19,7 +19,7 @@ export interface BackendLocation {
  * Configures the stack's backend.
  *
  * Local state is written as a path relative to the stack's own folder under
- * `<outdir>/stacks/`, where Terraform runs, so the synthesized JSON holds no
+ * `<outdir>/stacks/`, where Terraform runs, so the synthesized JSON contains no
  * absolute path of the machine that ran synth, and the producing stack's
  * backend and a consuming stack's remote-state lookup name the same file.
  * Terraform Cloud gets one named workspace per stack, which cross-stack

@@ -184,7 +184,7 @@ export function integrationFor(
       return {
         ...NO_INTEGRATION,
         environment: basePath ? { CLOUDBEAVER_ROOT_URI: basePath } : {},
-        // The image is Ubuntu-based with curl; the web UI answers under the root URI once the server is up.
+        // The image is Ubuntu-based with curl; the web UI responds under the root URI once the server is up.
         healthcheck: {
           test: [
             "CMD",

@@ -63,7 +63,7 @@ export function addExporters(
           targets,
         ),
       },
-      // The image is built on busybox, whose wget answers the healthcheck.
+      // The image is built on busybox, whose wget runs the healthcheck.
       healthcheck: {
         test: wgetTest(`http://127.0.0.1:${exporter.port}/metrics`),
         startPeriodSeconds: 10,
